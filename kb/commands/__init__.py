@@ -1,0 +1,1 @@
+"""Sub-commands of ``kb``; each module exposes ``add_parser(subparsers)``."""

@@ -1,0 +1,64 @@
+"""Shared fixtures: real sites built once per test session and shared between tests.
+
+Builds run ``mkdocs build`` in a subprocess (as writers and CI run it), so hook module state
+never leaks between builds. "Today" is pinned with ``KB_TODAY`` so date-dependent output
+(review banners, announcement expiry) is deterministic.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+#: the date every test build sees unless a test sets another
+TEST_TODAY = "2026-11-27"
+#: what a project copy needs besides its content
+PROJECT_FILES = ("mkdocs.yml", "hooks", "docs", "policies", "manuals")
+
+
+def build_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of a test build: pinned today, internal audience, no preview."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
+    env.update({"KB_TODAY": TEST_TODAY, "NO_MKDOCS_2_WARNING": "1", "PYTHONWARNINGS": "ignore"})
+    env.update(extra or {})
+    return env
+
+
+def build_site(project: Path, out: Path, env: Mapping[str, str] | None = None, *,
+               strict: bool = True, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run ``mkdocs build`` of ``project/mkdocs.yml`` into ``out``; fail the test on error."""
+    cmd = [sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(project / "mkdocs.yml"),
+           "-d", str(out)]
+    if strict:
+        cmd.append("--strict")
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=build_env(env), cwd=project)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"mkdocs build failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def copy_project(dest: Path, parts: tuple[str, ...] = PROJECT_FILES) -> Path:
+    """Copy the demo project (config, hooks, content) into ``dest`` for a test to modify."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in parts:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(src, dest / name)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo knowledge base of this repository, built once (strict) for the session."""
+    out = tmp_path_factory.mktemp("demo") / "site"
+    build_site(ROOT, out)
+    return out

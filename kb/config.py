@@ -54,6 +54,13 @@ class KBSettings(BaseModel):
         description="allowed values of an announcement's category",
     )
     home_announcements: int = Field(6, ge=0, description="current notices shown on the home page")
+    announcements_dir: str = Field("announcements", description="notice folder inside docs/")
+    announcement_page_size: int = Field(
+        20, ge=1, description="notices per page of the archive (by month, by category)"
+    )
+    announcement_release_days: int = Field(
+        30, ge=1, description="days a generated 制度发布 notice stays current (home page, feeds)"
+    )
     review_warning_days: int = Field(30, ge=0, description="days before next_review to warn")
     timezone: str = Field("Asia/Shanghai", description="time zone of dates in feeds and pages")
     pdf: bool = Field(False, description="render PDFs during mkdocs build")

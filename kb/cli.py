@@ -15,6 +15,10 @@ from collections.abc import Sequence
 #: sub-command modules, in the order ``kb --help`` lists them
 COMMAND_MODULES: tuple[str, ...] = (
     "kb.commands.build",
+    "kb.commands.new",
+    "kb.commands.check",
+    "kb.commands.publish",
+    "kb.commands.rollback",
 )
 
 

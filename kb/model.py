@@ -199,10 +199,10 @@ class ControlledMeta(_Meta):
                 missing.append("review_months")
         elif self.status is Status.review:
             missing += [k for k in ("author", "reviewer") if getattr(self, k) is None]
+        if self.status is Status.superseded and not self.superseded_by:
+            missing.append("superseded_by")
         if missing:
             raise _RequiredForStatus(missing, self.status)
-        if self.status is Status.superseded and not self.superseded_by:
-            raise _RequiredForStatus(["superseded_by"], self.status)
         return self
 
     @property
@@ -399,7 +399,10 @@ def validate_meta(model: type[_Meta], front: FrontMatter, file: str,
     try:
         return model.model_validate(data), []
     except ValidationError as exc:
-        return None, [_to_content_error(err, model, front, file) for err in exc.errors()]
+        errors: list[ContentError] = []
+        for err in exc.errors():
+            errors += _to_content_errors(err, model, front, file)
+        return None, errors
 
 
 def _found(value: Any) -> str:
@@ -409,10 +412,28 @@ def _found(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _field_name(loc: tuple[str | int, ...]) -> str:
+def field_name(loc: tuple[str | int, ...]) -> str:
+    """``history[0].version`` style name of a key path, with its Chinese label: ``doc_id (文件编号)``."""
     name = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in loc).replace(".[", "[")
     label = FIELD_LABELS.get(str(loc[0])) if loc else None
     return f"{name} ({label})" if label else name
+
+
+def _to_content_errors(err: Any, model: type[_Meta], front: FrontMatter,
+                       file: str) -> list[ContentError]:
+    """One pydantic error as content errors: a status rule yields one error per missing field,
+    each on the line of ``status`` (the key that makes the field required)."""
+    cause = (err.get("ctx") or {}).get("error")
+    if not isinstance(cause, _RequiredForStatus):
+        return [_to_content_error(err, model, front, file)]
+    line = front.line_of(("status",))
+    out = []
+    for name in cause.fields:
+        expected = f"a value: required when status is {cause.status.value}"
+        if name == "review_months":
+            expected = f"review_months or next_review: required when status is {cause.status.value}"
+        out.append(ContentError(file, line, field_name((name,)), expected, "nothing"))
+    return out
 
 
 def _to_content_error(err: Any, model: type[_Meta], front: FrontMatter, file: str) -> ContentError:
@@ -420,23 +441,16 @@ def _to_content_error(err: Any, model: type[_Meta], front: FrontMatter, file: st
     kind = err["type"]
     ctx = err.get("ctx") or {}
     cause = ctx.get("error")
-    if isinstance(cause, _RequiredForStatus):
-        name = cause.fields[0]
-        others = f" (also missing: {', '.join(cause.fields[1:])})" if len(cause.fields) > 1 else ""
-        expected = f"a value: required when status is {cause.status.value}{others}"
-        if name == "review_months":
-            expected = f"review_months or next_review: required when status is {cause.status.value}"
-        return ContentError(file, front.line_of(()), _field_name((name,)), expected, "nothing")
     if isinstance(cause, _FieldProblem):
         return ContentError(file, front.line_of((cause.field_name,)),
-                            _field_name((cause.field_name,)), cause.expected, cause.found)
+                            field_name((cause.field_name,)), cause.expected, cause.found)
     line = front.line_of(loc)
     found = _found(err.get("input"))
     if kind == "missing":
-        return ContentError(file, line, _field_name(loc), "a value (required)", "nothing")
+        return ContentError(file, line, field_name(loc), "a value (required)", "nothing")
     if kind == "extra_forbidden":
         known = sorted(set(model.model_fields) - PRESENTATION_KEYS)
-        return ContentError(file, line, _field_name(loc),
+        return ContentError(file, line, field_name(loc),
                             f"one of the known keys: {', '.join(known)}",
                             f"unknown key {str(loc[-1])!r}", hint="check the spelling")
     if kind in ("enum", "literal_error"):
@@ -459,4 +473,4 @@ def _to_content_error(err: Any, model: type[_Meta], front: FrontMatter, file: st
         expected = str(cause) if cause is not None else err["msg"]
     else:
         expected = err["msg"]
-    return ContentError(file, line, _field_name(loc), expected, found)
+    return ContentError(file, line, field_name(loc), expected, found)

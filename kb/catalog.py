@@ -25,6 +25,7 @@ which also removes their file from the build, so nothing downstream sees them.
 from __future__ import annotations
 
 import datetime as _dt
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -301,15 +302,27 @@ def current() -> Catalog:
 
 
 def load(config_file: str | None = None) -> tuple[Catalog, KBSettings]:
-    """Build the catalog of a project without building its site (``kb report``, ``kb check``)."""
-    from mkdocs.config import load_config
+    """Build the catalog of a project without building its site (``kb report``, ``kb check``).
+
+    The configuration is loaded without its hooks and plugins: reading content must not depend
+    on (or run) the build's other features.
+    """
+    from mkdocs.config.defaults import MkDocsConfig
+    from mkdocs.exceptions import ConfigurationError
     from mkdocs.structure.files import get_files
+    from mkdocs.utils.yaml import yaml_load
 
     from kb.config import kb_settings
 
-    config = load_config(config_file)
+    path = os.path.abspath(config_file or "mkdocs.yml")
+    with open(path, "rb") as handle:
+        raw = yaml_load(handle) or {}
+    config = MkDocsConfig(config_file_path=path)
+    config.load_dict({k: v for k, v in raw.items() if k not in ("hooks", "plugins")})
+    failed, _warnings = config.validate()
+    if failed:
+        raise ConfigurationError("; ".join(f"{key}: {err}" for key, err in failed))
     settings = kb_settings(config)
     roots = ContentRoots.from_config(config, settings)
     files = roots.add_to(get_files(config), config)
     return build_catalog(files, settings, roots), settings
-

@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kb.commands.check",
     "kb.commands.publish",
     "kb.commands.rollback",
+    "kb.commands.report",
 )
 
 

@@ -1,0 +1,107 @@
+"""``kb report [-f mkdocs.yml]``: what writers should look after. Informs; exits 0.
+
+Sections, in order (:data:`SECTIONS`; a new report adds its option in :func:`add_parser` and a
+function to the tuple):
+
+- 复审到期: effective policies and manuals whose review is overdue or due within
+  ``extra.kb.review_warning_days``, grouped by owner (归口部门); "today" is :func:`kb.clock.today`.
+- 未填写归口部门: controlled documents without ``owner``.
+
+Every document in the repository counts, drafts included (the report does not depend on
+``KB_PREVIEW``). Documents with metadata errors cannot be judged; their number is printed with a
+pointer to ``kb check``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from kb.catalog import Catalog, Entry
+from kb.config import KBSettings
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """What every section gets: parsed arguments, the catalog, settings and today."""
+
+    args: argparse.Namespace
+    catalog: Catalog
+    settings: KBSettings
+    today: _dt.date
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser(
+        "report", help="review due/overdue by owner, documents without owner (exit 0)",
+        description="Print controlled documents whose review is due or overdue, grouped by "
+                    "owner, and documents missing an owner. Informs only: exit code 0.")
+    parser.add_argument("-f", "--config-file", default="mkdocs.yml", help="the site's mkdocs.yml")
+    parser.set_defaults(func=run)
+
+
+def _doc_line(entry: Entry) -> str:
+    meta = entry.controlled
+    assert meta is not None
+    return f"{meta.doc_id}  {meta.title}  v{meta.version}  {entry.repo_path}"
+
+
+def review_section(ctx: ReportContext) -> list[str]:
+    """Overdue and due-soon reviews, grouped by owner."""
+    from kb.documents import ReviewState
+
+    warn = ctx.settings.review_warning_days
+    groups: dict[str, list[tuple[ReviewState, Entry]]] = {}
+    for entry in ctx.catalog.of_type("policy", "manual"):
+        review = ReviewState.of(entry, ctx.today, warn)
+        if review is None or review.state == "ok":
+            continue
+        owner = (entry.controlled.owner if entry.controlled else None) or "（未填写归口部门）"
+        groups.setdefault(owner, []).append((review, entry))
+    lines = [f"复审到期（今天 {ctx.today.isoformat()}，提前 {warn} 天预警）："]
+    if not groups:
+        return lines + ["  无"]
+    for owner in sorted(groups):
+        rows = sorted(groups[owner], key=lambda r: (r[0].state != "overdue", r[0].due))
+        lines.append(f"  {owner}（{len(rows)}）")
+        for review, entry in rows:
+            when = (f"已超期 {-review.days_left} 天" if review.state == "overdue"
+                    else f"还有 {review.days_left} 天")
+            label = "已超期未复审" if review.state == "overdue" else "复审即将到期"
+            lines.append(f"    {label}  下次复审 {review.due.isoformat()}（{when}）  "
+                         f"{_doc_line(entry)}")
+    return lines
+
+
+def owner_section(ctx: ReportContext) -> list[str]:
+    """Controlled documents without an owner."""
+    missing = [e for e in ctx.catalog.of_type("policy", "manual")
+               if e.controlled is not None and not e.controlled.owner]
+    lines = [f"未填写归口部门（owner）的文件（{len(missing)}）："]
+    return lines + ([f"  {_doc_line(e)}" for e in missing] or ["  无"])
+
+
+def errors_section(ctx: ReportContext) -> list[str]:
+    """A pointer to ``kb check`` when some documents could not be read."""
+    count = len({e.file for e in ctx.catalog.errors})
+    if not count:
+        return []
+    return [f"另有 {count} 个文件的元数据有误，未计入本报告；运行 kb check 查看详情。"]
+
+
+#: the report's sections, in print order
+SECTIONS: tuple[Callable[[ReportContext], list[str]], ...] = (
+    review_section, owner_section, errors_section)
+
+
+def run(args: argparse.Namespace) -> int:
+    from kb.catalog import load
+    from kb.clock import today
+
+    catalog, settings = load(args.config_file)
+    ctx = ReportContext(args, catalog, settings, today())
+    blocks = [lines for section in SECTIONS if (lines := section(ctx))]
+    print("\n\n".join("\n".join(lines) for lines in blocks))
+    return 0

@@ -64,6 +64,15 @@ class KBSettings(BaseModel):
     review_warning_days: int = Field(30, ge=0, description="days before next_review to warn")
     timezone: str = Field("Asia/Shanghai", description="time zone of dates in feeds and pages")
     pdf: bool = Field(False, description="render PDFs during mkdocs build")
+    pdf_cache_dir: str = Field(".cache/kb-pdf", description="PDF cache, relative to mkdocs.yml")
+    pdf_workers: int = Field(0, ge=0, description="processes rendering PDFs; 0 = all cores")
+    pdf_fonts: dict[str, str] = Field(
+        default_factory=lambda: {"serif": "Noto Serif CJK SC", "sans": "Noto Sans CJK SC",
+                                 "mono": "Noto Sans Mono CJK SC"},
+        description="font families of PDFs (fontconfig names): serif body, sans headings, mono",
+    )
+    pdf_only: list[str] = Field(
+        default_factory=list, description="render only the PDFs of these source paths (kb pdf)")
 
 
 def kb_settings(config: Mapping[str, Any]) -> KBSettings:

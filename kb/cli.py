@@ -20,6 +20,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kb.commands.publish",
     "kb.commands.rollback",
     "kb.commands.report",
+    "kb.commands.index",
+    "kb.commands.search",
 )
 
 

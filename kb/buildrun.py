@@ -34,6 +34,7 @@ class BuiltPage:
     """One Markdown page of the build."""
 
     repo_path: str  # source, relative to the project folder (``policies/network.md``)
+    src_uri: str  # MkDocs' source URI (``policies/network.md``, ``index.md``)
     dest_path: str  # output file, relative to the site folder (``policies/network/index.html``)
     url: str  # site URL relative to the root (``policies/network/``)
     markdown: str  # the source text as read (front matter removed by MkDocs)
@@ -89,7 +90,7 @@ class _Recorder(BasePlugin):  # type: ignore[type-arg]
                 source = Path(file.abs_src_path).read_text(encoding="utf-8")
             except OSError:
                 source = ""
-        self.run.pages.append(BuiltPage(repo_path, file.dest_uri, file.url,
+        self.run.pages.append(BuiltPage(repo_path, file.src_uri, file.dest_uri, file.url,
                                         page.markdown or "", source))
         return output
 
@@ -170,6 +171,7 @@ def run_build(config_file: str | os.PathLike[str], site_dir: str | os.PathLike[s
     # a ContentError is logged once by raise_collected and raised: keep the structured copy only
     logged = {str(e) for e in run.content_errors}
     run.records = [r for r in run.records if r.message not in logged
-                   and not r.message.startswith("Aborted with")]
+                   and not r.message.startswith("Aborted with")
+                   and not (logged and all(text in r.message for text in logged))]
     return run
 

@@ -364,9 +364,15 @@ def parse_front_matter(text: str, file: str) -> tuple[FrontMatter | None, list[C
         finally:
             loader.dispose()
     except yaml.YAMLError as exc:
+        # the construct left unfinished (context) is where the writer erred; the parser notices
+        # only later (problem), e.g. an unclosed "[" noticed on the next line
         mark = getattr(exc, "problem_mark", None)
+        context = getattr(exc, "context_mark", None)
         line = mark.line + 2 if mark is not None else 1
         problem = getattr(exc, "problem", None) or str(exc)
+        if context is not None and context.line + 2 < line:
+            problem = f"{problem} on line {line} ({exc.context} that starts here)"
+            line = context.line + 2
         return None, [ContentError(file, line, None, "valid YAML front matter", problem)]
     if data is None:
         data = {}

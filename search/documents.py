@@ -1,0 +1,107 @@
+"""Turn one built page into the Whoosh documents of its sections (pure function, run in workers)."""
+
+from __future__ import annotations
+
+import re
+
+from search.analysis import (
+    Token,
+    analyze,
+    has_cjk,
+    normalize,
+    pinyin_terms,
+    postings,
+    runs,
+)
+from search.extract import Page, parse_page
+
+#: stored section text is cut here (snippets need the start of long sections only)
+MAX_STORED = 20000
+_ALPHA = re.compile(r"[a-z]{3,}")
+TRUE = frozenset(("1", "true", "yes", "on", "是"))
+
+
+def _concat(*streams: list[Token]) -> list[Token]:
+    """Join token streams, leaving a gap so no phrase spans two of them."""
+    out: list[Token] = []
+    base = 0
+    for stream in streams:
+        if not stream:
+            continue
+        out.extend((t, p + base) for t, p in stream)
+        base = out[-1][1] + 16
+    return out
+
+
+def _spell_terms(*texts: str) -> list[Token]:
+    words: set[str] = set()
+    for text in texts:
+        for is_cjk, run in runs(normalize(text)):
+            if not is_cjk:
+                words.update(_ALPHA.findall(run))
+    return [(w, 0) for w in sorted(words)]
+
+
+def meta_values(meta: dict[str, str]) -> dict[str, str]:
+    """The page's kb: metadata as stored and filtered on (type/status/tags normalised)."""
+    out = {k: (meta.get(k) or "").strip() for k in ("doc_id", "version", "confidentiality",
+                                                   "updated")}
+    out["type"] = (meta.get("type") or "").strip().lower()
+    out["status"] = (meta.get("status") or "").strip().lower()
+    tags = [t.strip() for t in re.split(r"[,，;；]", meta.get("tags") or "") if t.strip()]
+    out["tags"] = ",".join(tags)
+    archived = (meta.get("archived") or "").strip().lower() in TRUE or out["status"] == "archived"
+    out["archived"] = "1" if archived else "0"
+    return out
+
+
+def page_documents(page: Page) -> list[dict]:
+    """Whoosh ``add_document`` keyword arguments, one dict per section of ``page``."""
+    title_w, title_g = analyze(page.title)
+    crumbs_text = " > ".join(page.crumbs)
+    crumbs_w, _ = analyze(crumbs_text)
+    lead_w, _ = analyze(page.lead)
+    meta = meta_values(page.meta)
+    exact = [(normalize(page.title), 0)]
+    if meta["doc_id"]:
+        exact.append((normalize(meta["doc_id"]), 0))
+    title_py = pinyin_terms(page.title) if has_cjk(page.title) else []
+    docs = []
+    for i, sec in enumerate(page.sections):
+        heading = sec.heading if i else ""
+        head_w, head_g = analyze(heading)
+        prose = sec.prose()
+        text_w, text_g = analyze(prose)
+        code_w, _ = analyze(sec.code_text())
+        py = title_py + (pinyin_terms(heading) if heading and has_cjk(heading) else [])
+        anchor = sec.anchor if i else ""
+        doc = {
+            "id": page.url + (f"#{anchor}" if anchor else ""),
+            "page": page.url,
+            "anchor": anchor,
+            "level": sec.level,
+            "title": postings(title_w),
+            "_stored_title": page.title,
+            "heading": postings(head_w),
+            "_stored_heading": heading,
+            "crumbs": postings(crumbs_w),
+            "_stored_crumbs": crumbs_text,
+            "text": postings(text_w),
+            "code": postings(code_w),
+            "gram": postings(_concat(title_g, head_g, text_g)),
+            "pinyin": postings([(t, 0) for t in py]),
+            "spell": postings(_spell_terms(page.title, heading, prose, sec.code_text())),
+            "exact": postings(exact),
+            "content": sec.display_text()[:MAX_STORED],
+            **meta,
+        }
+        if i == 0 and lead_w:
+            doc["lead"] = postings(lead_w)
+        docs.append({k: v for k, v in doc.items() if v != "" or k.startswith("_stored_")})
+    return docs
+
+
+def analyze_sliced(relpath: str, sliced: str) -> list[dict]:
+    """Parse a sliced page (see :func:`search.extract.slice_page`) and analyse its sections."""
+    page = parse_page(relpath, sliced)
+    return page_documents(page) if page else []

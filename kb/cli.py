@@ -17,6 +17,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kb.commands.build",
     "kb.commands.new",
     "kb.commands.check",
+    "kb.commands.check_versions",
     "kb.commands.publish",
     "kb.commands.rollback",
     "kb.commands.report",

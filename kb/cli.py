@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kb.commands.report",
     "kb.commands.index",
     "kb.commands.search",
+    "kb.commands.serve",
 )
 
 

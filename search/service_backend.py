@@ -1,0 +1,80 @@
+"""The search service's view of the engine: open one index build, answer one query.
+
+:class:`search.engine.SearchEngine` can reopen an index folder by itself; the service instead
+opens every build separately (see :mod:`search.reload`) so it can keep the old build answering
+until the new one is fully loaded. To make one opened build independent of later renames
+(the indexer moves ``.search-index`` to ``.search-index.old`` and the new folder into its
+place), the engine is given the folder through an open directory descriptor
+(``/proc/self/fd/N``): per-thread searchers opened later still read the files of *their* build.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from search.engine import SearchEngine
+
+log = logging.getLogger("mkdocs.plugins.kb.search.service")
+
+#: a query run once when a build is opened, so the first staff query is not the slow one
+WARM_UP_QUERY = "账号 password"
+
+
+class OpenedIndex:
+    """One index build, pinned by a directory descriptor, with its engine."""
+
+    def __init__(self, index_dir: Path) -> None:
+        self.fd: int | None = None
+        path = Path(index_dir)
+        if os.path.isdir("/proc/self/fd"):
+            self.fd = os.open(index_dir, os.O_RDONLY | os.O_DIRECTORY)
+            path = Path(f"/proc/self/fd/{self.fd}")
+        try:
+            self.engine = SearchEngine(index_dir=path)
+            self.info = self.engine.info()
+        except BaseException:
+            self.close()
+            raise
+        try:
+            self.engine.search(WARM_UP_QUERY, size=1)
+        except Exception:  # noqa: BLE001 - a failed warm-up only makes the first query slower
+            log.warning("search warm-up query failed on %s", index_dir, exc_info=True)
+
+    @property
+    def build_id(self) -> str:
+        return self.info.build_id
+
+    @property
+    def doc_count(self) -> int:
+        return self.info.documents
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+def open_engine(index_dir: Path) -> OpenedIndex:
+    """Open (and warm up) the index build in ``index_dir``."""
+    return OpenedIndex(index_dir)
+
+
+def run_search(opened: OpenedIndex, q: str, *, types: list[str], tags: list[str],
+               statuses: list[str], archived: bool, page: int, size: int) -> dict:
+    """Answer one validated query: ``{total, hits, facets, suggestion}``.
+
+    Facets are keyed like the API's filter parameters: ``type``, ``tag``, ``status``.
+    """
+    resp = opened.engine.search(q, type=types or None, tag=tags or None,
+                                status=statuses or None, archived=archived, page=page,
+                                size=size)
+    facets = resp.facets or {}
+    return {
+        "total": resp.total,
+        "hits": resp.hits,
+        "facets": {"type": facets.get("type", {}), "tag": facets.get("tags", {}),
+                   "status": facets.get("status", {})},
+        "suggestion": resp.suggestion,
+    }

@@ -48,6 +48,7 @@ def make_project(dest: Path, files: Mapping[str, str]) -> Path:
 
 
 def policy(doc_id: str, title: str, *, extra: str = "", status: str = "effective",
+           version: str = "1.0",
            effective: str = "2026-01-01", review: str = "review_months: 12",
            owner: str = "信息中心", body: str = "") -> str:
     """Front matter + body of a valid policy; ``extra`` lines are appended to the front matter."""
@@ -55,7 +56,7 @@ def policy(doc_id: str, title: str, *, extra: str = "", status: str = "effective
         "---",
         f"doc_id: {doc_id}",
         f"title: {title}",
-        'version: "1.0"',
+        f'version: "{version}"',
         f"status: {status}",
         f"owner: {owner}" if owner else "",
         "author: 张伟",

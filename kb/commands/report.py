@@ -7,6 +7,9 @@ function to the tuple):
   ``extra.kb.review_warning_days``, grouped by owner (归口部门); "today" is :func:`kb.clock.today`.
 - 未填写归口部门: controlled documents without ``owner``.
 
+``kb report --searches [--log FILE]`` prints instead the frequent queries of the ``kb serve``
+search log that found nothing or little (:mod:`search.searchlog`).
+
 Every document in the repository counts, drafts included (the report does not depend on
 ``KB_PREVIEW``). Documents with metadata errors cannot be judged; their number is printed with a
 pointer to ``kb check``.
@@ -39,6 +42,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         description="Print controlled documents whose review is due or overdue, grouped by "
                     "owner, and documents missing an owner. Informs only: exit code 0.")
     parser.add_argument("-f", "--config-file", default="mkdocs.yml", help="the site's mkdocs.yml")
+    parser.add_argument("--searches", action="store_true",
+                        help="instead: the frequent searches that found nothing or little "
+                             "(from the kb serve search log)")
+    parser.add_argument("--log", default="site-searches.jsonl",
+                        help="--searches: the search log (default: site-searches.jsonl)")
+    parser.add_argument("--few", type=int, default=2,
+                        help="--searches: at most this many results counts as little (2)")
+    parser.add_argument("--limit", type=int, default=30, help="--searches: rows to print (30)")
     parser.set_defaults(func=run)
 
 
@@ -99,6 +110,15 @@ SECTIONS: tuple[Callable[[ReportContext], list[str]], ...] = (
 def run(args: argparse.Namespace) -> int:
     from kb.catalog import load
     from kb.clock import today
+
+    if getattr(args, "searches", False):
+        from pathlib import Path
+
+        from search.searchlog import report_searches
+
+        text, code = report_searches(Path(args.log), few=args.few, limit=args.limit)
+        print(text, end="")
+        return code
 
     catalog, settings = load(args.config_file)
     ctx = ReportContext(args, catalog, settings, today())

@@ -39,6 +39,7 @@ class BuiltPage:
     url: str  # site URL relative to the root (``policies/network/``)
     markdown: str  # the source text as read (front matter removed by MkDocs)
     source: str  # the whole source file as on disk ("" when it has none)
+    title: str | None = None  # the page title MkDocs settled on
 
 
 @dataclass
@@ -91,7 +92,7 @@ class _Recorder(BasePlugin):  # type: ignore[type-arg]
             except OSError:
                 source = ""
         self.run.pages.append(BuiltPage(repo_path, file.src_uri, file.dest_uri, file.url,
-                                        page.markdown or "", source))
+                                        page.markdown or "", source, page.title))
         return output
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:

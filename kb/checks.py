@@ -30,7 +30,7 @@ SEVERITIES = ("error", "warning", "info")
 
 #: module and function of the version-discipline check (issue 4, owned by the history feature):
 #: ``check(project_dir: str, base: str) -> list[ContentError]``
-VERSION_CHECK = ("kb.versions", "check_version_discipline")
+VERSION_CHECK = ("kb.version_check", "check_project")
 
 HINTS: dict[str, str] = {
     "metadata": "fix the front matter field as described; kb/model.py lists every field",

@@ -72,6 +72,16 @@ class _Register:
         return (Markup('<span class="kb-due kb-due--{}" title="{}">{}</span>').format(
             review.state, label, review.due.isoformat()), review.due.isoformat())
 
+    def title_cell(self, entry: Entry) -> Markup:
+        """The linked title; a manual's title cell lists its chapters below it."""
+        link = self.link(entry, entry.title or "")
+        if not entry.chapters:
+            return link
+        items = Markup("").join(
+            Markup('<li value="{}">{}</li>').format(c.chapter, self.link(c, c.title or ""))
+            for c in entry.chapters)
+        return link + Markup('<ol class="kb-register-chapters">{}</ol>').format(items)
+
     def columns(self) -> list[Column]:
         def meta(entry: Entry):  # noqa: ANN202 (the controlled metadata of a policy or manual)
             assert entry.controlled is not None
@@ -81,7 +91,7 @@ class _Register:
             Column("doc_id", FIELD_LABELS["doc_id"], "text",
                    lambda e: (meta(e).doc_id, meta(e).doc_id)),
             Column("title", FIELD_LABELS["title"], "text",
-                   lambda e: (self.link(e, meta(e).title), meta(e).title)),
+                   lambda e: (self.title_cell(e), meta(e).title)),
             Column("version", FIELD_LABELS["version"], "text",
                    lambda e: (meta(e).version, _version_value(meta(e).version))),
             Column("status", FIELD_LABELS["status"], "number",
@@ -93,9 +103,8 @@ class _Register:
             Column("next_review", FIELD_LABELS["next_review"], "text", self.review_cell),
         ]
 
-    def table(self, name: str, caption: str, entries: list[Entry],
-              extra: Column | None = None) -> Markup:
-        columns = self.columns() + ([extra] if extra else [])
+    def table(self, name: str, caption: str, entries: list[Entry]) -> Markup:
+        columns = self.columns()
         head = Markup("").join(
             Markup('<th scope="col" data-key="{}"{}>{}</th>').format(
                 c.key, Markup(' data-sort="{}"').format(c.sort) if c.sort != "none" else "",
@@ -148,17 +157,9 @@ def policy_register(catalog: Catalog, page_url: str, today: _dt.date, warning_da
 
 
 def manual_register(catalog: Catalog, page_url: str, today: _dt.date, warning_days: int) -> Markup:
-    """手册目录: every manual of this build with its chapters in order."""
-    register = _Register(catalog, page_url, today, warning_days)
-
-    def chapters(entry: Entry) -> tuple[Markup, str]:
-        items = Markup("").join(
-            Markup('<li value="{}">{}</li>').format(c.chapter, register.link(c, c.title or ""))
-            for c in entry.chapters)
-        return Markup('<ol class="kb-register-chapters">{}</ol>').format(items), ""
-
+    """手册目录: every manual of this build, its chapters in order under its title."""
     manuals = sorted(catalog.of_type("manual"), key=lambda e: e.doc_id or "")
-    return register.table("manuals", "手册目录", manuals, Column("chapters", "章节", "none", chapters))
+    return _Register(catalog, page_url, today, warning_days).table("manuals", "手册目录", manuals)
 
 
 def replace_markers(html: str, catalog: Catalog, page_url: str, today: _dt.date,

@@ -233,10 +233,14 @@ def test_policy_register_lists_every_published_policy(site: Path) -> None:
 def test_manual_register_lists_manuals_and_chapters(site: Path) -> None:
     """手册目录: each published manual with its chapters in order, linked."""
     rows = register_rows(site, "manuals", "manuals")
-    assert [(r["doc_id"], r["title"]) for r in rows] == [("XXZX-SC-001", "VPN 使用手册")]
-    chapters = html(site, "manuals").cssselect("#kb-register-manuals .kb-register-chapters a")
-    assert [(a.text_content(), a.get("href")) for a in chapters] == [
-        ("安装客户端", "vpn/01-install/"), ("连接与断开", "vpn/02-connect/")]
+    assert [(r["doc_id"], r["version"], r["next_review"]) for r in rows] == [
+        ("XXZX-SC-001", "1.0", "2026-01-01")]
+    links = html(site, "manuals").cssselect('#kb-register-manuals td[data-key="title"] a')
+    assert [(a.text_content(), a.get("href")) for a in links] == [
+        ("VPN 使用手册", "vpn/"), ("安装客户端", "vpn/01-install/"),
+        ("连接与断开", "vpn/02-connect/")]
+    assert [li.get("value") for li in html(site, "manuals").cssselect(".kb-register-chapters li")
+            ] == ["1", "2"]
 
 
 def test_tags_index_lists_our_tags(site: Path) -> None:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from kb.errors import ContentError
 from kb.history import CACHE_DIR, Commit, GitError, History, Touch, read_blobs
-from kb.model import VERSION_RE, parse_front_matter, version_key
+from kb.model import parse_front_matter, version_key
 
 log = logging.getLogger("mkdocs.plugins.kb.history")
 
@@ -112,11 +112,17 @@ class Source:
 # --------------------------------------------------------------------------- discovery
 
 
-def _version_of(text: str, path: str) -> str | None:
-    fm, _ = parse_front_matter(text, path)
-    value = fm.data.get("version") if fm is not None else None
-    value = str(value) if isinstance(value, (str, int, float)) else None
-    return value if value and VERSION_RE.match(value) else None
+_FRONT_VERSION = re.compile(r"""^version:[ \t]*(["']?)(\d+\.\d+)\1[ \t]*(?:#.*)?$""", re.M)
+
+
+def _version_of(text: str) -> str | None:
+    """The top-level ``version`` of a file's front matter (a regular expression, not YAML: this
+    runs on every old revision of every controlled document)."""
+    if not text.startswith("---"):
+        return None
+    end = text.find("\n---", 3)
+    match = _FRONT_VERSION.search(text, 0, end if end >= 0 else len(text))
+    return match.group(2) if match else None
 
 
 class _VersionCache:
@@ -158,7 +164,7 @@ def discover(sources: list[Source], history: History, project_dir: str) -> list[
     for touches in main_touches.values():
         for t in touches:
             if t.blob not in cache.data:
-                cache.data[t.blob] = _version_of(texts.get(t.blob, ""), t.path)
+                cache.data[t.blob] = _version_of(texts.get(t.blob, ""))
                 cache.dirty = True
     cache.save()
     # 2. per document: the snapshot commit of each version, then the members' blobs there

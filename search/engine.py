@@ -9,23 +9,19 @@ some; an exact title or ``doc_id`` match comes first. Pages are ranked by their 
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from whoosh import index as whoosh_index
-from whoosh import query as Q
-from whoosh.scoring import BM25F
 
 from search.indexer import BUILD_FILE, LEXICON_FILE, BuildInfo, index_dir_for, read_build_info
 from search.matching import Lexicon, Plan, plan
 from search.query import ParsedQuery, parse
-from search.schema import FIELD_B
+from search.scoring import Scorer
 from search.snippets import highlight
 
-CANDIDATES = 300
 MAX_SIZE = 100
 MAX_PAGE = 1000
 RELOAD_CHECK_SECONDS = 1.0
@@ -51,25 +47,21 @@ class SearchResponse:
 
 
 class _Generation:
-    """One opened index build with its document table and per-thread searchers."""
+    """One opened index build: reader, stored fields of every section, scorer, vocabulary."""
 
     def __init__(self, index_dir: Path, info: BuildInfo) -> None:
         self.info = info
         self.index = whoosh_index.open_dir(str(index_dir))
         self.lexicon = Lexicon.load(index_dir / LEXICON_FILE)
-        self._local = threading.local()
+        self.reader = self.index.reader()
         self.stored: list[dict] = []
-        with self.index.reader() as reader:
-            for _docnum, fields in reader.iter_docs():
-                fields["tag_list"] = [t for t in fields.get("tags", "").split(",") if t]
-                self.stored.append(fields)
+        for _docnum, fields in self.reader.iter_docs():
+            fields["tag_list"] = [t for t in fields.get("tags", "").split(",") if t]
+            self.stored.append(fields)
+        self.scorer = Scorer(self.reader)
 
-    def searcher(self):
-        s = getattr(self._local, "searcher", None)
-        if s is None:
-            s = self.index.searcher(weighting=BM25F(B=0.75, K1=1.2, **FIELD_B))
-            self._local.searcher = s
-        return s
+    def close(self) -> None:
+        self.reader.close()
 
 
 class SearchEngine:
@@ -143,37 +135,20 @@ class SearchEngine:
         filters = _merge_filters(parsed, type=type, tag=tag, status=status)
         arch = archived or any(v in ARCHIVED_VALUES for v in filters.pop("archived", []))
         only_archived = "only" in parsed.filters.get("archived", [])
-        searcher = gen.searcher()
-        reader = searcher.reader()
-
-        def df(word: str) -> int:
-            return reader.doc_frequency("text", word)
-
-        def expand(prefix: str) -> list[str]:
-            out = []
-            for term in reader.expand_prefix("text", prefix):
-                out.append(term.decode("utf-8") if isinstance(term, bytes) else term)
-                if len(out) >= 24:
-                    break
-            return out
-
-        pl = plan(parsed, gen.lexicon, df, expand)
+        pl = plan(parsed, gen.lexicon, gen.scorer.doc_frequency, gen.scorer.expand)
         resp.suggestion = pl.suggestion
         if not pl.empty:
-            self._run(gen, searcher, pl, parsed, filters, arch, only_archived, resp)
+            self._run(gen, pl, parsed, filters, arch, only_archived, resp)
         resp.took_ms = round((time.perf_counter() - started) * 1000, 2)
         return resp
 
-    def _run(self, gen, searcher, pl: Plan, parsed: ParsedQuery, filters, arch, only_arch, resp):
+    def _run(self, gen, pl: Plan, parsed: ParsedQuery, filters, arch, only_arch, resp):
         stored = gen.stored
-        main = _main_query(pl)
-        matched = set(main.docs(searcher))
-        banned: set[str] = set()
-        for eq in pl.excluded:
-            banned.update(stored[d]["page"] for d in eq.docs(searcher))
+        scores, excluded_docs = gen.scorer.score(pl)
+        banned = {stored[d]["page"] for d in excluded_docs}
         for name, values in parsed.excluded_filters.items():
             vals = {v.lower() for v in values}
-            banned.update(s["page"] for d, s in enumerate(stored) if _meta_hit(s, name, vals))
+            banned.update(s["page"] for s in stored if _meta_hit(s, name, vals))
 
         def visible(d: int) -> bool:
             s = stored[d]
@@ -182,63 +157,18 @@ class SearchEngine:
             is_arch = s.get("archived") == "1"
             return is_arch if only_arch else (arch or not is_arch)
 
-        base = {d for d in matched if visible(d)}
+        base = [d for d in scores if visible(d)]
         resp.facets = _facets(stored, base)
-        allowed = {d for d in base if all(_meta_hit(stored[d], n, v) for n, v in filters.items())}
-        resp.total = len({stored[d]["page"] for d in allowed})
-        if not allowed:
-            return
-        results = searcher.search(main, limit=CANDIDATES, filter=allowed)
-        ranked = self._rerank(searcher, pl, [(h.docnum, h.score) for h in results], len(stored))
+        allowed = [d for d in base if all(_meta_hit(stored[d], n, v) for n, v in filters.items())]
         pages: dict[str, list[tuple[float, int]]] = {}
-        for score, docnum in ranked:
-            pages.setdefault(stored[docnum]["page"], []).append((score, docnum))
-        order = sorted(pages.values(), key=lambda secs: -secs[0][0])
+        for d in allowed:
+            pages.setdefault(stored[d]["page"], []).append((scores[d], d))
+        resp.total = len(pages)
+        order = sorted(pages.values(), key=lambda secs: -max(secs)[0])
         start = (resp.page - 1) * resp.size
         for secs in order[start : start + resp.size]:
+            secs.sort(key=lambda x: (-x[0], x[1]))
             resp.hits.append(_hit(stored, secs, pl.highlight))
-
-    def _rerank(self, searcher, pl: Plan, cands: list[tuple[int, float]], ndocs: int):
-        """Multiply BM25F scores by weighted query coverage; exact title/doc_id matches first."""
-        if not cands:
-            return []
-        ids = {d for d, _ in cands}
-        cover: dict[int, float] = dict.fromkeys(ids, 0.0)
-        total = 0.0
-        for c in pl.concepts:
-            hits = set(c.query.docs(searcher))
-            w = c.weight * math.log(1 + ndocs / (1 + len(hits)))
-            total += w
-            for d in hits & ids:
-                cover[d] += w
-        for rq in pl.required:
-            total += 1.0
-            for d in set(rq.docs(searcher)) & ids:
-                cover[d] += 1.0
-        exact = set(Q.Term("exact", pl.exact).docs(searcher)) & ids if pl.exact else set()
-        out = []
-        for d, score in cands:
-            frac = cover[d] / total if total else 1.0
-            final = score * (0.25 + 0.75 * frac * frac)
-            if d in exact:
-                final += 1000.0
-            out.append((final, d))
-        out.sort(key=lambda x: (-x[0], x[1]))
-        return out
-
-
-def _main_query(pl: Plan) -> Q.Query:
-    parts = [c.query if c.weight == 1.0 else _boosted(c.query, c.weight) for c in pl.concepts]
-    optional = Q.Or(parts + pl.bonus) if parts else None
-    if pl.required:
-        return Q.And(pl.required + ([optional] if optional else []))
-    return optional  # type: ignore[return-value]
-
-
-def _boosted(q: Q.Query, w: float) -> Q.Query:
-    q = q.copy()
-    q.boost *= w
-    return q
 
 
 def _merge_filters(parsed: ParsedQuery, **explicit) -> dict[str, set[str]]:

@@ -15,19 +15,16 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from whoosh import query as Q
-
 from search.analysis import analyze, cut, has_cjk, normalize, pinyin_key, runs
-from search.lexicon import stopwords, synonyms
+from search.lexicon import in_dictionary, stopwords, synonyms
 from search.query import ParsedQuery
-from search.schema import FIELD_BOOSTS
 
-SYNONYM_WEIGHT = 0.75
+SYNONYM_WEIGHT = 0.6
+CROSS_SCRIPT_WEIGHT = 0.45
 REPAIR_WEIGHT = 0.85
 SINGLE_CHAR_WEIGHT = 0.5
-PINYIN_BOOST = 4.0
-GRAM_BOOST = 1.2
 MAX_CONCEPTS = 12
+RARE_DF = 3
 MAX_PREFIX_TERMS = 24
 _ASCII_WORD = re.compile(r"^[a-z]{3,}$")
 
@@ -95,13 +92,32 @@ def _distance(a: str, b: str) -> int:
 
 
 @dataclass
+class Alternative:
+    """One way to match a concept: a word (or synonym, repair…) and its weight."""
+
+    text: str
+    weight: float
+    terms: list[str]  # word terms, one per position (the whole word, not its sub-words)
+    grams: list[str]  # the ``gram`` sequence (a phrase) of the text
+    pinyin: bool = False  # also look the text up among title pinyin
+
+
+@dataclass
 class Concept:
-    """One thing asked for, its alternatives (text, weight) and its Whoosh query."""
+    """One thing asked for and its alternatives."""
 
     surface: str
-    alternatives: list[tuple[str, float]]
-    query: Q.Query
+    alternatives: list[Alternative]
     weight: float = 1.0
+
+
+@dataclass
+class Phrase:
+    """An exact sequence: ``gram`` terms, and for Latin text the word sequence in code."""
+
+    text: str
+    grams: list[str]
+    code: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -109,9 +125,9 @@ class Plan:
     """Everything the engine runs for one query."""
 
     concepts: list[Concept] = field(default_factory=list)
-    required: list[Q.Query] = field(default_factory=list)
-    bonus: list[Q.Query] = field(default_factory=list)
-    excluded: list[Q.Query] = field(default_factory=list)
+    required: list[Phrase] = field(default_factory=list)
+    bonus: list[Phrase] = field(default_factory=list)
+    excluded: list[Phrase] = field(default_factory=list)
     highlight: list[str] = field(default_factory=list)
     suggestion: str | None = None
     exact: str = ""
@@ -121,101 +137,58 @@ class Plan:
         return not (self.concepts or self.required)
 
 
-# ------------------------------------------------------------------------------- alternatives
-
-
-def _fields_query(term: str, boost: float = 1.0) -> Q.Query:
-    return Q.Or([Q.Term(f, term, boost=b * boost) for f, b in FIELD_BOOSTS.items()])
-
-
-def _gram_query(text: str, boost: float = GRAM_BOOST) -> Q.Query | None:
-    grams = [t for t, _ in analyze(text)[1]]
-    if not grams:
-        return None
-    if len(grams) == 1:
-        return Q.Term("gram", grams[0], boost=boost)
-    return Q.Phrase("gram", grams, boost=boost)
-
-
-def text_query(text: str, weight: float = 1.0) -> Q.Query | None:
-    """Query for one alternative: its words in every field, or its bigram phrase."""
-    words, _ = analyze(text)
+def alternative(text: str, weight: float = 1.0) -> Alternative | None:
+    """Analyse one alternative's text the way pages were analysed."""
+    words, grams = analyze(text)
     main: dict[int, str] = {}
-    for term, pos in words:  # first term per position: the whole word, not its sub-words
+    for term, pos in words:
         main.setdefault(pos, term)
     terms = list(dict.fromkeys(main.values()))
     if not terms:
         return None
-    parts: list[Q.Query] = []
-    if len(terms) == 1:
-        parts.append(_fields_query(terms[0]))
-        if _ASCII_WORD.match(text) or text.isalpha() and text.isascii() and len(text) >= 2:
-            parts.append(Q.Term("pinyin", text, boost=PINYIN_BOOST))
-    else:
-        parts.append(Q.And([_fields_query(t) for t in terms], boost=0.7))
-    if has_cjk(text) and len(text) >= 2 or len(terms) > 1:
-        gq = _gram_query(text)
-        if gq is not None:
-            parts.append(gq)
-    q = parts[0] if len(parts) == 1 else Q.DisjunctionMax(parts, tiebreak=0.1)
-    if weight != 1.0:
-        q.boost *= weight
-    return q
+    latin = text.isascii() and text.isalpha() and len(text) >= 2
+    return Alternative(text, weight, terms, [t for t, _ in grams], pinyin=latin)
+
+
+def phrase(text: str) -> Phrase | None:
+    """The :class:`Phrase` of ``text`` (None when it has no searchable characters)."""
+    words, grams = analyze(text)
+    if not grams:
+        return None
+    code = [t for t, _ in words] if not has_cjk(text) and len(words) >= 2 else []
+    return Phrase(text, [t for t, _ in grams], code)
 
 
 # ---------------------------------------------------------------------------------- segmenting
 
 
-def _synonym_spans(text: str) -> list[tuple[str, bool]]:
-    """Split text into (piece, is_synonym_key) with the longest synonym-file entries first."""
-    table = synonyms()
-    maxlen = max((len(k) for k in table), default=0)
-    out: list[tuple[str, bool]] = []
-    buf = []
-    i = 0
-    while i < len(text):
-        hit = ""
-        for n in range(min(maxlen, len(text) - i), 1, -1):
-            key = text[i : i + n]
-            if key in table and _bounded(text, i, i + n):
-                hit = key
-                break
-        if hit:
-            if buf:
-                out.append(("".join(buf), False))
-                buf = []
-            out.append((hit, True))
-            i += len(hit)
-        else:
-            buf.append(text[i])
-            i += 1
-    if buf:
-        out.append(("".join(buf), False))
+def _joined(units_: list[str], i: int, j: int) -> str:
+    """The text of units i..j-1 as a synonym-file key (ASCII neighbours joined by a space)."""
+    out = units_[i]
+    for u in units_[i + 1 : j]:
+        out += (" " if out[-1:].isascii() and out[-1:].isalnum() and u[:1].isascii() else "") + u
     return out
 
 
-def _bounded(text: str, start: int, end: int) -> bool:
-    """ASCII entries match whole tokens only (``ip`` is not found inside ``zip``)."""
-    before = text[start - 1] if start else " "
-    after = text[end] if end < len(text) else " "
-    alnum = re.compile(r"[a-z0-9]")
-    if alnum.match(text[start]) and alnum.match(before):
-        return False
-    return not (alnum.match(text[end - 1]) and alnum.match(after))
-
-
 def units(text: str) -> list[tuple[str, bool]]:
-    """The query's units in order: synonym entries, jieba words, English/code tokens."""
+    """The query's units in order: jieba words and English/code tokens, with adjacent units
+    joined when together they form a synonym-file entry (``u`` + ``盘`` → ``u盘``)."""
+    raw: list[str] = []
+    for is_cjk, run in runs(normalize(text)):
+        raw.extend(cut(run) if is_cjk else [run])
+    table = synonyms()
     out: list[tuple[str, bool]] = []
-    for piece, is_key in _synonym_spans(normalize(text)):
-        if is_key:
-            out.append((piece, True))
-            continue
-        for is_cjk, run in runs(piece):
-            if is_cjk:
-                out.extend((w, False) for w in cut(run))
-            else:
-                out.append((run, False))
+    i = 0
+    while i < len(raw):
+        for j in range(min(len(raw), i + 4), i, -1):
+            key = _joined(raw, i, j)
+            if j - i > 1 and key in table:
+                out.append((key, True))
+                i = j
+                break
+        else:
+            out.append((raw[i], raw[i] in table))
+            i += 1
     return out
 
 
@@ -244,6 +217,44 @@ def _repair(us: list[tuple[str, bool]], lexicon: Lexicon, df) -> list[tuple[str,
     return out
 
 
+def _split_rare(found: list[tuple[str, bool, str]], df) -> tuple[list, list[str]]:
+    """Cut long Chinese words that (almost) no page has into the dictionary words inside them
+    (``视频格式`` → ``视频`` ``格式``); the whole word stays a phrase bonus."""
+    syn = synonyms()
+    out: list[tuple[str, bool, str]] = []
+    compounds: list[str] = []
+    for surface, is_key, fix in found:
+        if is_key or fix or len(surface) < 3 or not has_cjk(surface) or df(surface) >= RARE_DF:
+            out.append((surface, is_key, fix))
+            continue
+        pieces = cover(surface)
+        if len(pieces) < 2:
+            out.append((surface, is_key, fix))
+            continue
+        compounds.append(surface)
+        out.extend((w, w in syn, "") for w in pieces)
+    return out, compounds
+
+
+def cover(word: str) -> list[str]:
+    """Greedy left-to-right cut of ``word`` into its longest shorter dictionary words."""
+    out = []
+    i = 0
+    while i < len(word):
+        for n in range(min(len(word) - 1, len(word) - i), 0, -1):
+            piece = word[i : i + n]
+            if n == 1 or in_dictionary(piece) or piece in synonyms():
+                out.append(piece)
+                i += n
+                break
+    return out
+
+
+def _synonym_weight(surface: str, synonym: str) -> float:
+    """Synonyms count less than the typed word; a synonym in the other script less again."""
+    return SYNONYM_WEIGHT if has_cjk(surface) == has_cjk(synonym) else CROSS_SCRIPT_WEIGHT
+
+
 def plan(parsed: ParsedQuery, lexicon: Lexicon, df, expand) -> Plan:
     """Build the :class:`Plan` of a parsed query.
 
@@ -254,11 +265,12 @@ def plan(parsed: ParsedQuery, lexicon: Lexicon, df, expand) -> Plan:
     stop = stopwords()
     syn = synonyms()
     found = _repair(units(parsed.text), lexicon, df)
+    found, compounds = _split_rare(found, df)
     kept = [u for u in found if u[0] not in stop] or found
     corrected: dict[str, str] = {}
     for surface, is_key, fix in kept[:MAX_CONCEPTS]:
         alts: list[tuple[str, float]] = [(surface, 1.0)]
-        alts += [(s, SYNONYM_WEIGHT) for s in syn.get(surface, ())]
+        alts += [(s, _synonym_weight(surface, s)) for s in syn.get(surface, ())]
         if fix:
             alts.append((fix, REPAIR_WEIGHT))
         elif not has_cjk(surface) and not df(surface):
@@ -266,45 +278,30 @@ def plan(parsed: ParsedQuery, lexicon: Lexicon, df, expand) -> Plan:
             if better:
                 corrected[surface] = better
                 alts.append((better, REPAIR_WEIGHT))
-        queries = [q for q in (text_query(t, w) for t, w in alts) if q is not None]
-        if not queries:
+        found_alts = [a for a in (alternative(t, w) for t, w in alts) if a is not None]
+        if not found_alts:
             continue
         weight = SINGLE_CHAR_WEIGHT if len(surface) == 1 and has_cjk(surface) else 1.0
-        cq = queries[0] if len(queries) == 1 else Q.DisjunctionMax(queries, tiebreak=0.05)
-        p.concepts.append(Concept(surface, alts, cq, weight))
+        p.concepts.append(Concept(surface, found_alts, weight))
         p.highlight += [t for t, _ in alts]
     for prefix in parsed.prefixes:
-        words = expand(prefix)[:MAX_PREFIX_TERMS]
+        words = [w for w in expand(prefix)[:MAX_PREFIX_TERMS]]
         if words:
-            pq = Q.Or([_fields_query(w) for w in words])
-            p.concepts.append(Concept(prefix + "*", [(w, 1.0) for w in words], pq))
+            palts = [Alternative(w, 1.0, [w], [w]) for w in words]
+            p.concepts.append(Concept(prefix + "*", palts))
             p.highlight.append(prefix)
-    for phrase in parsed.phrases:
-        pq = _phrase_query(phrase)
-        if pq is not None:
-            p.required.append(pq)
-            p.highlight.append(phrase)
-    for text in parsed.excluded:
-        eq = _phrase_query(text)
-        if eq is not None:
-            p.excluded.append(eq)
+    for text in parsed.phrases:
+        ph = phrase(text)
+        if ph is not None:
+            p.required.append(ph)
+            p.highlight.append(text)
+    p.excluded = [ph for ph in map(phrase, parsed.excluded) if ph is not None]
+    p.bonus = [ph for ph in map(phrase, compounds) if ph is not None]
     if len(p.concepts) >= 2:
         joined = "".join(c.surface for c in p.concepts if has_cjk(c.surface))
-        if len(joined) >= 3:
-            bq = _gram_query(joined, boost=2.0)
-            if bq is not None:
-                p.bonus.append(bq)
+        ph = phrase(joined) if len(joined) >= 3 else None
+        if ph is not None:
+            p.bonus.append(ph)
     if corrected:
         p.suggestion = " ".join(corrected.get(w, w) for w in parsed.text.split())
     return p
-
-
-def _phrase_query(text: str) -> Q.Query | None:
-    """Exact phrase: consecutive bigrams/tokens in ``gram``, or consecutive words in code."""
-    gq = _gram_query(text, boost=2.0)
-    if gq is None:
-        return None
-    code_words = [t for t, _ in analyze(text)[0] if not has_cjk(t)]
-    if len(code_words) >= 2 and not has_cjk(text):
-        return Q.Or([gq, Q.Phrase("code", code_words)])
-    return gq

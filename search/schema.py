@@ -15,7 +15,7 @@ from whoosh.analysis import SpaceSeparatedTokenizer
 FIELD_BOOSTS: dict[str, float] = {
     "title": 6.0,
     "heading": 3.0,
-    "lead": 2.0,
+    "lead": 3.0,
     "crumbs": 1.2,
     "text": 1.0,
     "code": 0.5,

@@ -1,0 +1,203 @@
+"""BM25F scoring of query plans over the Whoosh index's postings.
+
+Whoosh stores the postings, positions and field lengths; scoring is done here because query
+trees of concepts × alternatives × fields make Whoosh's generic matchers slow, and because the
+ranking needs per-concept coverage anyway. For one alternative (a word with its synonyms kept
+apart) the term frequencies of all fields are combined before saturation (true BM25F):
+
+    tf' = Σ_f boost_f · tf_f / (1 − b_f + b_f · len_f / avglen_f)
+    score = idf · tf' · (k1 + 1) / (tf' + k1)
+
+A Chinese word that jieba cut differently in a page still matches through its bigram phrase in
+the ``gram`` field. Postings read once are kept per index generation (bounded cache).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import OrderedDict
+
+from search.matching import Alternative, Concept, Phrase, Plan
+from search.schema import FIELD_B, FIELD_BOOSTS
+
+K1 = 1.2
+DEFAULT_B = 0.75
+GRAM_BOOST = 1.2
+PINYIN_BOOST = 4.0
+MULTI_TERM_FACTOR = 0.6
+PHRASE_BONUS = 0.3
+CACHE_ENTRIES = 20000
+LENGTH_FIELDS = (*FIELD_BOOSTS, "gram")
+
+
+class Scorer:
+    """Scores plans against one opened index reader (shared by threads; the cache is locked)."""
+
+    def __init__(self, reader) -> None:
+        self.reader = reader
+        self.n = reader.doc_count_all()
+        self._lock = threading.Lock()  # guards the cache
+        self._read = threading.RLock()  # Whoosh readers share file handles between threads
+        self._cache: OrderedDict[tuple[str, str, bool], dict] = OrderedDict()
+        self.norm: dict[str, list[float]] = {}
+        for f in LENGTH_FIELDS:
+            avg = (reader.field_length(f) / self.n) if self.n else 0.0
+            b = FIELD_B.get(f"{f}_B", DEFAULT_B)
+            self.norm[f] = [
+                (1 - b + b * (reader.doc_field_length(d, f) or 0) / avg) if avg else 1.0
+                for d in range(self.n)
+            ]
+
+    # ------------------------------------------------------------------------------ postings
+
+    def postings(self, field: str, term: str, positions: bool = False) -> dict:
+        """``{docnum: freq}`` (or ``{docnum: [positions]}``) of a term; empty when absent."""
+        key = (field, term, positions)
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit
+        with self._read:
+            if (field, term) in self.reader:
+                m = self.reader.postings(field, term)
+                value = dict(m.items_as("positions" if positions else "weight"))
+            else:
+                value = {}
+        with self._lock:
+            self._cache[key] = value
+            if len(self._cache) > CACHE_ENTRIES:
+                self._cache.popitem(last=False)
+        return value
+
+    def doc_frequency(self, word: str) -> int:
+        """Sections whose text field has ``word``."""
+        with self._read:
+            return self.reader.doc_frequency("text", word)
+
+    def expand(self, prefix: str, limit: int = 24) -> list[str]:
+        """Up to ``limit`` indexed words of the text field starting with ``prefix``."""
+        out: list[str] = []
+        with self._read:
+            for term in self.reader.expand_prefix("text", prefix):
+                out.append(term.decode("utf-8") if isinstance(term, bytes) else term)
+                if len(out) >= limit:
+                    break
+        return out
+
+    def phrase(self, field: str, terms: list[str]) -> dict[int, int]:
+        """``{docnum: occurrences}`` of consecutive ``terms`` in a positional field."""
+        if not terms:
+            return {}
+        if len(terms) == 1:
+            return {d: int(f) for d, f in self.postings(field, terms[0]).items()}
+        lists = [self.postings(field, t, positions=True) for t in terms]
+        docs = set(lists[0])
+        for other in lists[1:]:
+            docs &= other.keys()
+            if not docs:
+                return {}
+        out = {}
+        for d in docs:
+            starts = set(lists[0][d])
+            for i, plist in enumerate(lists[1:], 1):
+                starts &= {p - i for p in plist[d]}
+                if not starts:
+                    break
+            if starts:
+                out[d] = len(starts)
+        return out
+
+    def idf(self, df: int) -> float:
+        return math.log(1 + (self.n - df + 0.5) / (df + 0.5))
+
+    # ------------------------------------------------------------------------------- scoring
+
+    def _weighted_tf(self, term: str) -> dict[int, float]:
+        tf: dict[int, float] = {}
+        for f, boost in FIELD_BOOSTS.items():
+            norm = self.norm[f]
+            for d, freq in self.postings(f, term).items():
+                tf[d] = tf.get(d, 0.0) + boost * freq / norm[d]
+        return tf
+
+    def alternative(self, alt: Alternative) -> dict[int, float]:
+        """BM25F score of one alternative per matching document."""
+        tf: dict[int, float] = {}
+        if len(alt.terms) == 1:
+            tf = self._weighted_tf(alt.terms[0])
+        elif alt.terms:  # several words: all of them, discounted (the phrase below counts more)
+            per = [self._weighted_tf(t) for t in alt.terms]
+            common = set(per[0]).intersection(*per[1:])
+            tf = {d: MULTI_TERM_FACTOR * sum(p[d] for p in per) / len(per) for d in common}
+        if alt.grams and (len(alt.grams) > 1 or len(alt.terms) != 1):
+            gnorm = self.norm["gram"]
+            for d, count in self.phrase("gram", alt.grams).items():
+                g = GRAM_BOOST * count / gnorm[d]
+                if g > tf.get(d, 0.0):
+                    tf[d] = g
+        if alt.pinyin:
+            for d, freq in self.postings("pinyin", alt.text).items():
+                tf[d] = tf.get(d, 0.0) + PINYIN_BOOST * freq
+        if not tf:
+            return {}
+        idf = self.idf(len(tf))
+        return {d: idf * t * (K1 + 1) / (t + K1) for d, t in tf.items()}
+
+    def concept(self, c: Concept) -> tuple[dict[int, float], dict[int, float], int]:
+        """Per document: best alternative score, weight of the best matching alternative; and
+        the number of documents matching the concept."""
+        score: dict[int, float] = {}
+        cover: dict[int, float] = {}
+        for alt in c.alternatives:
+            for d, s in self.alternative(alt).items():
+                s *= alt.weight
+                if s > score.get(d, 0.0):
+                    score[d] = s
+                if alt.weight > cover.get(d, 0.0):
+                    cover[d] = alt.weight
+        return score, cover, len(score)
+
+    def phrase_docs(self, ph: Phrase) -> dict[int, int]:
+        """Documents containing the phrase (bigram sequence, or word sequence in code)."""
+        out = dict(self.phrase("gram", ph.grams))
+        if ph.code:
+            for d, n in self.phrase("code", ph.code).items():
+                out[d] = out.get(d, 0) + n
+        return out
+
+    def score(self, plan: Plan) -> tuple[dict[int, float], set[int]]:
+        """Final score per matching document, and the documents the exclusions hit."""
+        totals: dict[int, float] = {}
+        covered: dict[int, float] = {}
+        weight_sum = 0.0
+        for c in plan.concepts:
+            score, cover, df = self.concept(c)
+            w = c.weight * self.idf(df) if df else c.weight
+            weight_sum += w
+            for d, s in score.items():
+                totals[d] = totals.get(d, 0.0) + s
+                covered[d] = covered.get(d, 0.0) + w * cover[d]
+        if plan.required:
+            req: dict[int, int] | None = None
+            for ph in plan.required:
+                docs = self.phrase_docs(ph)
+                req = docs if req is None else {d: n + docs[d] for d, n in req.items() if d in docs}
+            weight_sum += 1.0
+            totals = {d: totals.get(d, 0.0) + self.idf(len(req)) for d in req or {}}
+            covered = {d: covered.get(d, 0.0) + 1.0 for d in totals}
+        bonus: dict[int, int] = {}
+        for ph in plan.bonus:
+            for d in self.phrase_docs(ph):
+                bonus[d] = bonus.get(d, 0) + 1
+        exact = self.postings("exact", plan.exact) if plan.exact else {}
+        final = {}
+        for d, s in totals.items():
+            frac = covered[d] / weight_sum if weight_sum else 1.0
+            s *= (0.25 + 0.75 * frac * frac) * (1 + PHRASE_BONUS * min(bonus.get(d, 0), 2))
+            final[d] = s + (1000.0 if d in exact else 0.0)
+        excluded: set[int] = set()
+        for ph in plan.excluded:
+            excluded.update(self.phrase_docs(ph))
+        return final, excluded

@@ -408,3 +408,61 @@ def test_demo_home_lists_only_existing_notices(demo_site: Path) -> None:
         assert (demo_site / url / "index.html").exists(), url
         assert "kb-notice--expired" not in " ".join(
             tree.xpath(f'//li[@data-kb-notice="{url}"]/@class'))
+
+
+def demo_notices() -> list[dict]:
+    """Front matter of the demo's notice files, read straight from the sources."""
+    import yaml
+
+    from conftest import ROOT
+
+    out = []
+    for path in sorted((ROOT / "docs/announcements").glob("*/*.md")):
+        meta = yaml.safe_load(path.read_text(encoding="utf-8").split("---")[1])
+        out.append({**meta, "path": path.name})
+    return out
+
+
+def demo_expected(day: str) -> tuple[list[str], list[str]]:
+    """(home titles, feed titles) the demo should show on ``day`` (internal audience)."""
+    import datetime as dt
+
+    today = dt.date.fromisoformat(day)
+    current = [m for m in demo_notices()
+               if m["date"] <= today and (m.get("expires") is None or today <= m["expires"])
+               and m.get("confidentiality", "internal") in ("public", "internal")]
+    current.sort(key=lambda m: (m["date"], m["path"]), reverse=True)  # same day: by file name
+    home = sorted(current, key=lambda m: bool(m.get("pinned")), reverse=True)[:6]
+    return [m["title"] for m in home], [m["title"] for m in current]
+
+
+@pytest.fixture(scope="module")
+def demo_later(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo built on 2026-12-15, after its scheduled notice's date."""
+    from conftest import ROOT
+
+    out = tmp_path_factory.mktemp("demo-later") / "site"
+    build_site(ROOT, out, {"KB_TODAY": "2026-12-15"})
+    return out
+
+
+@pytest.mark.parametrize("day", ["2026-11-27", "2026-12-15"])
+def test_demo_home_and_feed_follow_the_dates(day: str, demo_site: Path, demo_later: Path) -> None:
+    """The demo's home list and feed match its notices' dates, expiry and pinning on each day."""
+    site = demo_site if day == "2026-11-27" else demo_later
+    home, current = demo_expected(day)
+    assert home_titles(site) == home
+    assert [e.title for e in feed(site, "announcements/feed.xml").entries] == current
+
+
+def test_demo_scheduled_notice_appears_on_its_date(demo_site: Path, demo_later: Path) -> None:
+    """A demo notice dated after 2026-11-27 is absent from that build and present later."""
+    import datetime as dt
+
+    scheduled = [m["title"] for m in demo_notices()
+                 if dt.date(2026, 11, 27) < m["date"] <= dt.date(2026, 12, 15)]
+    assert scheduled, "the demo should have a notice scheduled after 2026-11-27"
+    archive_early = page(demo_site, "announcements/").text_content()
+    archive_late = page(demo_later, "announcements/").text_content()
+    for title in scheduled:
+        assert title not in archive_early and title in archive_late

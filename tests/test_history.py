@@ -89,6 +89,30 @@ HISTORY = {
 }
 
 
+MANUAL = """\
+---
+doc_id: XXZX-SC-101
+title: 远程接入用户手册
+version: "{version}"
+status: effective
+owner: 信息中心
+author: 张伟
+reviewer: 李娜
+approver: 王建国
+effective_date: 2025-01-10
+review_months: 12
+history:
+  - version: "1.0"
+    date: 2025-01-10
+    summary: 首次发布
+{more}---
+# 远程接入用户手册
+
+本手册介绍远程接入的申请与使用。
+"""
+CHAPTER = "---\nchapter: 1\ntitle: 安装客户端\n---\n# 安装客户端\n\n{text}\n"
+
+
 def policy(version: str, *, scope: str, length: int, days: int, extra: str = "") -> str:
     """The test policy at ``version`` with a history entry for it and every earlier one."""
     rows = "".join(f'  - version: "{v}"\n    date: {d}\n    summary: {s}\n    approver: 王建国\n'
@@ -132,6 +156,8 @@ def make_repo(repo: Path) -> Path:
     write(repo, "policies/index.md", "# 制度\n")
     git(repo, "init", "-q", "-b", "main")
     write(repo, "policies/passwords.md", policy("1.0", scope="信息中心全体员工", length=8, days=90))
+    write(repo, "manuals/vpn/index.md", MANUAL.format(version="1.0", more=""))
+    write(repo, "manuals/vpn/01-install.md", CHAPTER.format(text="从服务台领取安装包。"))
     commit(repo, "口令规定 v1.0", "张伟", "2025-01-10")
     write(repo, "policies/passwords.md", policy("1.1", scope="信息中心全体员工", length=12, days=90))
     commit(repo, "口令规定 v1.1", "李娜", "2025-03-05")
@@ -140,6 +166,9 @@ def make_repo(repo: Path) -> Path:
     write(repo, "policies/password-security.md",
           policy("2.0", scope="全校各单位及信息中心全体员工", length=12, days=180,
                  extra="\n**第二条之一** 远程登录须启用多因素认证。\n"))
+    write(repo, "manuals/vpn/index.md", MANUAL.format(version="1.1", more=(
+        '  - version: "1.1"\n    date: 2025-09-15\n    summary: 改为从门户下载客户端\n')))
+    write(repo, "manuals/vpn/01-install.md", CHAPTER.format(text="从信息门户下载安装包。"))
     commit(repo, "口令规定 v2.0", "张伟", "2025-09-15")
     write(repo, "docs/about.md", "# 关于\n\n本站由信息中心维护，内容每周更新。\n")
     commit(repo, "关于页", "赵敏", "2025-10-01")
@@ -279,6 +308,16 @@ def test_home_lists_recently_updated_pages(site: Path) -> None:
     assert items[:2] == [("about/", "2025-10-01"), ("policies/password-security/", "2025-09-15")]
 
 
+def test_manual_versions_include_chapters(site: Path) -> None:
+    """A manual's archived version has its chapters as they were; the diff covers chapters."""
+    index = article(html(site, "manuals/XXZX-SC-101/v1.0"))
+    assert "历史版本 · v1.0 · 已被 v1.1 取代" in index
+    chapter = article(html(site, "manuals/XXZX-SC-101/v1.0/01-install"))
+    assert "从服务台领取安装包。" in chapter and "安装客户端（v1.0 历史版本）" in chapter
+    diff = article(html(site, "manuals/XXZX-SC-101/diff/v1.0-v1.1"))
+    assert "从<del>服务台领取</del><ins>信息门户下载</ins>安装包" in diff
+
+
 # --------------------------------------------------------------------------- graceful fallbacks
 
 
@@ -357,6 +396,16 @@ def test_check_fails_without_history_entry_and_on_lower_version(work: Path) -> N
     assert proc.returncode == 1
     assert "version (版本): expected a version not lower than 2.0" in proc.stderr
     assert "found 1.2" in proc.stderr
+
+
+def test_check_counts_a_chapter_change_against_its_manual(work: Path) -> None:
+    """Editing a chapter without raising the manual's version fails, naming the manual."""
+    path = work / "manuals/vpn/01-install.md"
+    path.write_text(path.read_text("utf-8").replace("下载", "获取"), "utf-8")
+    proc = kb_check_versions(work, "HEAD")
+    assert proc.returncode == 1
+    assert "manuals/vpn/index.md:4: version (版本): expected a version higher than 1.1, because " \
+           "manuals/vpn/01-install.md changed" in proc.stderr
 
 
 def test_check_follows_renames_against_older_base(work: Path) -> None:

@@ -15,7 +15,7 @@ from mkdocs.structure.pages import Page
 
 from kb import catalog as kb_catalog
 from kb.config import audience, kb_settings
-from kb.print import PrintBuild
+from kb.print import PrintBuild, remember
 from kb.roots import ContentRoots
 
 #: content types whose pages get the buttons
@@ -30,6 +30,7 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     global _build
     _build = PrintBuild(kb_settings(config), os.path.dirname(os.path.abspath(
         config.config_file_path)), audience())
+    remember(_build)
     return config
 
 

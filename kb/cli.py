@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kb.commands.index",
     "kb.commands.search",
     "kb.commands.serve",
+    "kb.commands.pdf",
 )
 
 

@@ -111,3 +111,17 @@ class PrintBuild:
                  len(report.rendered), report.seconds, len(report.reused))
         self.report = report
         return report
+
+
+_last: PrintBuild | None = None
+
+
+def remember(build: PrintBuild) -> None:
+    """Make ``build`` the one ``kb pdf`` reads after running MkDocs (set by hooks/print.py)."""
+    global _last
+    _last = build
+
+
+def last_build() -> PrintBuild | None:
+    """The print state of the last build in this process, if any."""
+    return _last

@@ -78,20 +78,21 @@ class PrintDocument:
 
     target: Target
     html: str
-    resources: list[str]  # absolute paths of images and other local files it loads
+    resources: list[str]  # site-relative paths of the images and other files it loads
 
-    def digest(self, extra: str = "") -> str:
-        """A hash of everything the PDF depends on: the HTML, its files, ``extra`` (versions)."""
+    def digest(self, site_dir: str, extra: str = "") -> str:
+        """A hash of everything the PDF depends on: the HTML, its files, ``extra`` (versions);
+        independent of where the site folder is."""
         sha = hashlib.sha256()
         sha.update(extra.encode())
         sha.update(self.html.encode())
-        for path in sorted(set(self.resources)):
-            sha.update(path.encode())
-            sha.update(_file_digest(path).encode())
+        for rel in sorted(set(self.resources)):
+            sha.update(rel.encode())
+            sha.update(_file_digest(Path(site_dir, rel)).encode())
         return sha.hexdigest()
 
 
-def _file_digest(path: str) -> str:
+def _file_digest(path: Path) -> str:
     sha = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -271,10 +272,10 @@ class Assembler:
         if rel.startswith("../") or not path.is_file():
             return ContentError(section.repo_path, None, "image",
                                 "an image file that exists", f"{src} (missing from the site)")
-        image.set("src", path.as_uri())
+        image.set("src", rel)  # relative to the site folder, the documents' base URL
         for attribute in ("loading", "srcset", "sizes"):
             image.attrib.pop(attribute, None)
-        resources.append(str(path))
+        resources.append(rel)
         return None
 
 

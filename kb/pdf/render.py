@@ -196,7 +196,8 @@ def render_all(documents: list[PrintDocument], *, site_dir: str, cache_dir: str,
     report = RunReport()
     errors: list[ContentError] = []
     jobs: list[tuple[PrintDocument, Job]] = []
-    cached_files = [cache / f"{key[:2]}/{key}.pdf" for key in (d.digest(version) for d in documents)]
+    keys = [doc.digest(site_dir, version) for doc in documents]
+    cached_files = [cache / f"{key[:2]}/{key}.pdf" for key in keys]
     for doc, cached in zip(documents, cached_files):
         key = cached.stem
         if cached.is_file():

@@ -138,12 +138,20 @@ def _log(target: Path, action: str, name: str) -> None:
 
 
 def releases(target: Path) -> list[str]:
-    """Names of the complete releases of ``target``, oldest first."""
+    """Names of the complete releases of ``target``, oldest first (by build time, then name)."""
     folder = Path(target) / RELEASES
     if not folder.is_dir():
         return []
-    return sorted(p.name for p in folder.iterdir()
-                  if not p.name.startswith(".") and p.is_dir() and (p / MARKER).is_file())
+    found = []
+    for path in folder.iterdir():
+        if path.name.startswith(".") or not path.is_dir():
+            continue
+        try:
+            built_at = json.loads((path / MARKER).read_text(encoding="utf-8"))["built_at"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # not a complete release
+        found.append((str(built_at), path.name))
+    return [name for _, name in sorted(found)]
 
 
 def current(target: Path) -> str | None:
@@ -178,11 +186,12 @@ def _previous(names: list[str], cur: str | None) -> str | None:
     return names[index - 1] if index > 0 else None
 
 
-def prune(target: Path, keep: int) -> list[str]:
-    """Delete complete releases beyond the newest ``keep``; never the current or previous one."""
+def prune(target: Path, keep: int, protect: tuple[str | None, ...] = ()) -> list[str]:
+    """Delete complete releases beyond the newest ``keep``; never the current one, the one
+    before it, nor those named in ``protect`` (the release that was current before a publish)."""
     names = releases(target)
     cur = current(target)
-    protected = set(names[-keep:] if keep > 0 else []) | {cur, _previous(names, cur)}
+    protected = set(names[-keep:] if keep > 0 else []) | {cur, _previous(names, cur), *protect}
     removed = []
     for name in names:
         if name in protected:
@@ -301,7 +310,7 @@ def publish(config_file: str | os.PathLike[str], target: str | os.PathLike[str],
             raise
         _checkpoint("verified")
         marker = {"name": name, "commit": commit,
-                  "built_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+                  "built_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="microseconds"),
                   "audience": (env or {}).get("KB_AUDIENCE") or os.environ.get("KB_AUDIENCE")
                   or "internal", "pdf": pdf, "pages": verification.pages,
                   "index_documents": verification.index_documents,
@@ -316,7 +325,7 @@ def publish(config_file: str | os.PathLike[str], target: str | os.PathLike[str],
         switch(target, name)
         _log(target, "publish", name)
         _checkpoint("switched")
-        removed = prune(target, keep)
+        removed = prune(target, keep, protect=(previous,))
     return PublishResult(name, folder / name, previous, removed, verification)
 
 
@@ -335,7 +344,7 @@ def rollback(target: str | os.PathLike[str], to: str | None = None,
                                    f"found {to!r}")
             wanted = to
         else:
-            older = [n for n in names if cur is None or n < cur]
+            older = names[:names.index(cur)] if cur in names else names
             if not older:
                 raise PublishError(f"no release older than {cur} to roll back to "
                                    f"(releases: {', '.join(names) or 'none'})")

@@ -1,0 +1,267 @@
+"""``kb publish`` / ``kb rollback``: atomic releases, verification, keep, the lock, SIGKILL safety."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import build_env
+from kb import publish as pub
+from writer_project import git, make_project
+
+KB = [sys.executable, "-m", "kb.cli"]
+
+
+def _env() -> dict[str, str]:
+    return {"KB_TODAY": build_env()["KB_TODAY"], "KB_AUDIENCE": "internal"}
+
+
+def _publish(project: Path, target: Path, **kwargs: object) -> pub.PublishResult:
+    return pub.publish(project / "mkdocs.yml", target, env=_env(), **kwargs)  # type: ignore[arg-type]
+
+
+def _about(target: Path) -> str:
+    return (target / "current" / "about" / "index.html").read_text(encoding="utf-8")
+
+
+def _assert_complete(target: Path) -> str:
+    """``current`` resolves to a complete, verified release; return its name."""
+    link = target / "current"
+    assert link.is_symlink(), "current is not a symlink"
+    name = pub.current(target)
+    assert name in pub.releases(target)
+    release = link.resolve()
+    info = json.loads((release / pub.MARKER).read_text(encoding="utf-8"))
+    assert info["pages"] >= 5
+    assert (release / "index.html").stat().st_size > 0
+    assert (release / "policies" / "net-access" / "index.html").is_file()
+    assert (release / ".search-index" / "build.json").is_file()
+    return name  # type: ignore[return-value]
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small writer project, committed."""
+    return make_project(tmp_path_factory.mktemp("pub") / "kb")
+
+
+@pytest.fixture(scope="module")
+def two_releases(project: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
+    """A target with release A (about page says 第一版) then B (第二版) current."""
+    target = tmp_path_factory.mktemp("target") / "internal"
+    about = project / "docs" / "about.md"
+    original = about.read_text(encoding="utf-8")
+    about.write_text(original + "\n第一版。\n", encoding="utf-8")
+    first = _publish(project, target)
+    about.write_text(original + "\n第二版。\n", encoding="utf-8")
+    second = _publish(project, target)
+    about.write_text(original, encoding="utf-8")
+    return target, first.name, second.name
+
+
+def test_publish_makes_complete_release_current(two_releases: tuple[Path, str, str]) -> None:
+    """A publish builds site + index into releases/NAME and points a relative symlink at it."""
+    target, first, second = two_releases
+    assert _assert_complete(target) == second
+    assert os.readlink(target / "current") == f"releases/{second}"
+    assert pub.releases(target) == [first, second]
+    info = pub.release_info(target, second)
+    assert info["audience"] == "internal" and info["index_documents"] > 0
+    assert "第二版" in _about(target)
+    log = (target / pub.LOG_FILE).read_text(encoding="utf-8")
+    assert f"publish {first}" in log and f"publish {second}" in log
+    assert not [p for p in (target / "releases").iterdir() if p.name.startswith(".")]
+
+
+def test_release_name_is_utc_time_and_commit(project: Path,
+                                             two_releases: tuple[Path, str, str]) -> None:
+    """Release names are <UTC time>-<commit>."""
+    _, first, _ = two_releases
+    commit = git(project, "rev-parse", "--short=10", "HEAD").strip()
+    stamp, _, rest = first.partition("-")
+    assert rest.startswith(commit)
+    assert len(stamp) == 16 and stamp.endswith("Z") and stamp[8] == "T"
+
+
+def test_rollback_and_roll_forward(two_releases: tuple[Path, str, str]) -> None:
+    """kb rollback returns to the previous release; --to moves to a named one; none older fails."""
+    target, first, second = two_releases
+    proc = subprocess.run([*KB, "rollback", "--target", str(target)], capture_output=True,
+                          text=True, env=build_env())
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == first and pub.current(target) == first
+    assert "第一版" in _about(target)
+    again = subprocess.run([*KB, "rollback", "--target", str(target)], capture_output=True,
+                           text=True, env=build_env())
+    assert again.returncode == 1 and "no release older" in again.stderr
+    assert pub.current(target) == first
+    pub.rollback(target, to=second)
+    assert "第二版" in _about(target) and _assert_complete(target) == second
+    with pytest.raises(pub.PublishError, match="--to"):
+        pub.rollback(target, to="20000101T000000Z-nothing")
+
+
+def test_keep_removes_old_releases_but_never_current_or_previous(
+        project: Path, tmp_path: Path) -> None:
+    """--keep prunes the oldest releases; the current and the one before it always stay."""
+    target = tmp_path / "t"
+    names = [_publish(project, target, keep=10).name for _ in range(4)]
+    assert pub.releases(target) == names
+    pub.rollback(target, to=names[1])
+    assert pub.prune(target, keep=1) == [names[2]]  # newest, current, previous stay
+    assert pub.releases(target) == [names[0], names[1], names[3]]
+    result = _publish(project, target, keep=2)
+    # kept: the 2 newest, and the release that was current before this publish
+    assert set(result.removed) == {names[0]}
+    assert pub.releases(target) == [names[1], names[3], result.name]
+    assert not (target / "releases" / names[2]).exists()
+
+
+def test_broken_build_publishes_nothing(project: Path, tmp_path: Path) -> None:
+    """A strict-build failure leaves current untouched and no temporary folder behind."""
+    target = tmp_path / "t"
+    good = _publish(project, target).name
+    broken = tmp_path / "broken"
+    shutil.copytree(project, broken)
+    (broken / "docs" / "about.md").write_text("# 关于\n\n[坏链接](nowhere.md)\n", encoding="utf-8")
+    with pytest.raises(pub.PublishError, match="nowhere.md"):
+        _publish(broken, target)
+    assert pub.current(target) == good and pub.releases(target) == [good]
+    assert [p.name for p in (target / "releases").iterdir()] == [good]
+
+
+def test_failed_verification_publishes_nothing(project: Path, tmp_path: Path) -> None:
+    """A release whose sample query finds nothing is not made current."""
+    target = tmp_path / "t"
+    good = _publish(project, target).name
+    with pytest.raises(pub.PublishError, match="sample query"):
+        _publish(project, target, sample_query="zqxj不存在的词语wvk")
+    assert pub.current(target) == good and pub.releases(target) == [good]
+
+
+# --------------------------------------------------------------------------- processes
+
+
+def _start(project: Path, target: Path, *extra: str,
+           env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [*KB, "publish", "--target", str(target), "-f", str(project / "mkdocs.yml"), *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=project,
+        env=build_env({**_env(), **(env or {})}))
+
+
+def _wait_for_line(proc: subprocess.Popen[str], needle: str, timeout: float = 120) -> str:
+    """Read the process's stderr until a line contains ``needle``."""
+    assert proc.stderr is not None
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stderr], [], [], 1)
+        if ready:
+            line = proc.stderr.readline()
+            if not line and proc.poll() is not None:
+                break
+            seen.append(line)
+            if needle in line:
+                return line
+    proc.kill()
+    raise AssertionError(f"{needle!r} never printed; stderr so far:\n{''.join(seen)}")
+
+
+def test_lock_serializes_publishes(project: Path, tmp_path: Path) -> None:
+    """While one publish holds DIR/.lock another waits, then both complete one after the other."""
+    target = tmp_path / "t"
+    with pub.locked(target):
+        proc = _start(project, target)
+        _wait_for_line(proc, "waiting for another publish")
+        time.sleep(0.5)
+        assert not (target / "releases").exists() or not list((target / "releases").iterdir())
+        other = _start(project, target)  # a third party queues too
+    out, err = proc.communicate(timeout=180)
+    out2, err2 = other.communicate(timeout=180)
+    assert proc.returncode == 0, err
+    assert other.returncode == 0, err2
+    names = pub.releases(target)
+    assert len(names) == 2 and pub.current(target) == names[-1]
+    log = (target / pub.LOG_FILE).read_text(encoding="utf-8").splitlines()
+    assert [line.split()[1] for line in log] == ["publish", "publish"]
+
+
+KILL_POINTS = ("building", *pub.STEPS)
+
+
+@pytest.fixture(scope="module")
+def killed(project: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, str]]:
+    """For each kill point: a target (3 releases, keep 1) whose publish was SIGKILLed there.
+
+    The publishes run at the same time; each is killed when it reports the named step (or, for
+    ``building``, as soon as its temporary release folder has files). Value: (target, current
+    release before the publish).
+    """
+    base = tmp_path_factory.mktemp("kill") / "base"
+    for _ in range(3):
+        _publish(project, base, keep=10)
+    before = pub.current(base)
+    assert before is not None
+    targets = {}
+    procs = {}
+    for point in KILL_POINTS:
+        target = base.with_name(f"t-{point}")
+        shutil.copytree(base, target, symlinks=True)
+        targets[point] = (target, before)
+        pause = {} if point == "building" else {pub.PAUSE_ENV: point}
+        procs[point] = _start(project, target, "--keep", "1", env=pause)
+    try:
+        for point, proc in procs.items():
+            target = targets[point][0]
+            if point == "building":
+                deadline = time.monotonic() + 120
+                while time.monotonic() < deadline and not any(
+                        p.name.startswith(pub.TMP_PREFIX) and any(p.rglob("*.html"))
+                        for p in (target / "releases").iterdir()):
+                    time.sleep(0.02)
+            else:
+                _wait_for_line(proc, f"paused at {point}")
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=30)
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.kill()
+            proc.communicate()
+    return targets
+
+
+@pytest.mark.parametrize("point", KILL_POINTS)
+def test_sigkill_leaves_current_complete(killed: dict[str, tuple[Path, str]], point: str) -> None:
+    """A publish killed at any step leaves current on a complete release (old or new)."""
+    target, before = killed[point]
+    name = _assert_complete(target)
+    if point in ("switched", "pruning"):
+        assert name != before  # the switch had happened: the new release is live and complete
+    else:
+        assert name == before
+    # a killed publish never leaves something that looks like a release but is not complete
+    for path in (target / "releases").iterdir():
+        if not path.name.startswith("."):
+            assert (path / pub.MARKER).is_file() and (path / "index.html").is_file()
+
+
+def test_next_publish_cleans_up_after_a_kill(project: Path,
+                                             killed: dict[str, tuple[Path, str]]) -> None:
+    """After a kill mid-build, the next publish removes the leftovers and succeeds."""
+    target, _ = killed["built"]
+    assert any(p.name.startswith(pub.TMP_PREFIX) for p in (target / "releases").iterdir())
+    result = _publish(project, target, keep=10)
+    assert pub.current(target) == result.name
+    assert not [p for p in (target / "releases").iterdir() if p.name.startswith(".")]
+    assert not list(target.glob(".current.tmp-*"))

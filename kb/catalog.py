@@ -302,7 +302,13 @@ def current() -> Catalog:
 
 
 def load(config_file: str | None = None) -> tuple[Catalog, KBSettings]:
-    """Build the catalog of a project without building its site (``kb report``, ``kb check``).
+    """Build the catalog of a project without building its site (``kb report``, ``kb check``)."""
+    files, settings, roots = load_files(config_file)
+    return build_catalog(files, settings, roots), settings
+
+
+def load_files(config_file: str | None = None) -> tuple[Files, KBSettings, ContentRoots]:
+    """The source files of a project (docs/ and content roots), its settings and roots.
 
     The configuration is loaded without its hooks and plugins: reading content must not depend
     on (or run) the build's other features.
@@ -324,5 +330,4 @@ def load(config_file: str | None = None) -> tuple[Catalog, KBSettings]:
         raise ConfigurationError("; ".join(f"{key}: {err}" for key, err in failed))
     settings = kb_settings(config)
     roots = ContentRoots.from_config(config, settings)
-    files = roots.add_to(get_files(config), config)
-    return build_catalog(files, settings, roots), settings
+    return roots.add_to(get_files(config), config), settings, roots

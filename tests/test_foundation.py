@@ -130,7 +130,7 @@ def link_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
             shutil.copytree(src, project / "docs" / "assets" / sub)
     config = (project / "mkdocs.yml").read_text(encoding="utf-8")
-    config = re.sub(r"\nnav:\n(  - .*\n)+", "\n", config)  # the demo's nav names demo pages
+    config = re.sub(r"\nnav:\n(?:  .*\n)+", "\n", config)  # the demo's nav names demo pages
     (project / "mkdocs.yml").write_text(config, encoding="utf-8")
     files = {
         "docs/index.md": "# 首页\n\n[网络](../policies/net.md#补充说明) · "

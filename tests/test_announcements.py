@@ -87,6 +87,8 @@ def make_project(dest: Path, notices: dict[str, str], policies: dict[str, str] |
     config = (dest / "mkdocs.yml").read_text(encoding="utf-8")
     config = re.sub(r"\nnav:\n(?:  .*\n)+", "\nnav:\n  - 首页: index.md\n  - 通知公告: announcements/index.md\n"
                     "  - 关于: about.md\n", config)
+    # the Whoosh index is issue 9's leak test's business; skipping it keeps these builds fast
+    config = re.sub(r"\n  - hooks/search_index\.py.*", "", config)
     config = re.sub(r"home_announcements: \d+", "home_announcements: 3\n    announcement_page_size: 2",
                     config)
     (dest / "mkdocs.yml").write_text(config, encoding="utf-8")

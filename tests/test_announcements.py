@@ -468,3 +468,14 @@ def test_demo_scheduled_notice_appears_on_its_date(demo_site: Path, demo_later: 
     archive_late = page(demo_later, "announcements/").text_content()
     for title in scheduled:
         assert title not in archive_early and title in archive_late
+
+
+def test_hook_reports_notice_errors_without_documents_hook(tmp_path: Path) -> None:
+    """Without hooks/documents.py the notices hook builds the catalog and fails on bad notices itself."""
+    project = make_project(tmp_path / "kb", {k: v for k, v in BAD.items() if "category" in k})
+    config = (project / "mkdocs.yml").read_text(encoding="utf-8")
+    (project / "mkdocs.yml").write_text(re.sub(r"\n  - hooks/documents\.py.*", "", config),
+                                        encoding="utf-8")
+    proc = build_site(project, tmp_path / "site", check=False)
+    assert proc.returncode != 0
+    assert "2026-11-01-bad-category.md:4: category" in proc.stdout + proc.stderr

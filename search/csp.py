@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html as html_lib
 import re
 import threading
 from collections import OrderedDict
@@ -23,15 +24,15 @@ BASE_HEADERS: tuple[tuple[str, str], ...] = (
     ("Cross-Origin-Opener-Policy", "same-origin"),
 )
 #: the policy of pages and assets; ``{scripts}`` receives the inline-script hashes of a page.
-#: Styles: Material's JavaScript sets ``style`` attributes (sidebar heights, tooltips), which a
-#: hash cannot allow, so styles keep 'unsafe-inline' (same-origin only: no remote stylesheet).
-SITE_POLICY = ("default-src 'self'; script-src 'self'{scripts}; style-src 'self' 'unsafe-inline'; "
+SITE_POLICY = ("default-src 'self'; script-src 'self'{scripts}; style-src 'self'; "
                "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
                "worker-src 'self'; media-src 'self'; object-src 'none'; base-uri 'self'; "
                "form-action 'self'; frame-ancestors 'self'")
 #: the policy of API answers: JSON is never rendered as a document
 API_POLICY = "default-src 'none'; frame-ancestors 'none'"
 
+_HANDLER = re.compile(rb"""<[a-zA-Z][^>]*?\son[a-z]+\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_HANDLER_ATTR = re.compile(rb"""\son[a-z]+\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _INLINE_SCRIPT = re.compile(rb"<script\b([^>]*)>(.*?)</script\s*>", re.S | re.I)
 _HAS_SRC = re.compile(rb"\bsrc\s*=", re.I)
 _DATA_TYPE = re.compile(rb"""\btype\s*=\s*["']?application/(?:ld\+)?json""", re.I)
@@ -49,6 +50,29 @@ def inline_script_hashes(html: bytes) -> list[str]:
         if source not in found:
             found.append(source)
     return found
+
+
+def event_handler_hashes(html: bytes) -> list[str]:
+    """Hashes of inline event-handler attributes (``onclick="window.print()"``), if any.
+
+    Allowed with ``'unsafe-hashes'``: only these exact handler texts may run; a handler with
+    other text (injected or not) is still blocked.
+    """
+    found: list[str] = []
+    for tag in _HANDLER.finditer(html):
+        for m in _HANDLER_ATTR.finditer(tag.group(0)):
+            value = html_lib.unescape((m.group(1) or m.group(2) or b"").decode("utf-8", "replace"))
+            digest = base64.b64encode(hashlib.sha256(value.encode("utf-8")).digest()).decode()
+            source = f"'sha256-{digest}'"
+            if source not in found:
+                found.append(source)
+    return found
+
+
+def page_sources(html: bytes) -> list[str]:
+    """The script sources a page needs beyond 'self': inline scripts, event handlers."""
+    handlers = event_handler_hashes(html)
+    return inline_script_hashes(html) + (["'unsafe-hashes'", *handlers] if handlers else [])
 
 
 def site_policy(hashes: list[str]) -> str:
@@ -73,7 +97,7 @@ class PolicyCache:
                 self._items.move_to_end(key)
                 return policy
         with open(path, "rb") as fh:
-            policy = site_policy(inline_script_hashes(fh.read()))
+            policy = site_policy(page_sources(fh.read()))
         with self._lock:
             self._items[key] = policy
             while len(self._items) > self._limit:

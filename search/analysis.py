@@ -8,8 +8,8 @@ One pass over normalised text (NFKC, lower case) yields two token streams:
     position), and English/code tokens: ``xxzx-zd-003`` is kept whole and also as ``xxzx`` ``zd``
     ``003`` and ``xxzxzd003``; plain English words are Porter-stemmed. Positions count words.
 ``grams``
-    overlapping CJK character bigrams (a one-character run gives the character itself) plus the
-    same English/code tokens. Positions count bigrams, so the bigrams of any Chinese phrase sit at
+    overlapping CJK character bigrams (plus each run's first and last character) and the same
+    English/code tokens. Positions count characters, so the bigrams of any Chinese phrase sit at
     consecutive positions in every text that contains it, whatever jieba made of either side.
     That makes ``"phrases"`` exact, and keeps recall for words no dictionary knows.
 
@@ -32,7 +32,7 @@ from whoosh.lang.porter import stem as _porter
 from search.lexicon import segmenter
 
 #: bump when the analysis output changes, so cached analyses are recomputed
-ANALYSIS_VERSION = "3"
+ANALYSIS_VERSION = "6"
 
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _RUN = re.compile(rf"([{CJK}]+)|([a-z0-9]+(?:[._\-][a-z0-9]+)*[+#]*)")
@@ -106,15 +106,14 @@ def subwords(word: str) -> list[str]:
     return out
 
 
-def bigrams(run: str) -> list[str]:
-    """Overlapping character bigrams of a CJK run (a single character stays itself)."""
-    if len(run) == 1:
-        return [run]
-    return [run[i : i + 2] for i in range(len(run) - 1)]
+def analyze(text: str, query: bool = False) -> tuple[list[Token], list[Token]]:
+    """Return the ``words`` and ``grams`` token streams (see module docstring) of ``text``.
 
-
-def analyze(text: str) -> tuple[list[Token], list[Token]]:
-    """Return the ``words`` and ``grams`` token streams (see module docstring) of ``text``."""
+    ``grams`` positions count characters (an English/code token counts as one), so bigrams of
+    a Chinese run sit at consecutive positions. Pages (``query=False``) also get the first and
+    last character of each run as unigrams, so a one-character run of a phrase query (``7 天``)
+    matches where that character starts or ends a longer run of the page.
+    """
     words: list[Token] = []
     grams: list[Token] = []
     wpos = gpos = 0
@@ -125,9 +124,14 @@ def analyze(text: str) -> tuple[list[Token], list[Token]]:
                 for sub in subwords(w):
                     words.append((sub, wpos))
                 wpos += 1
-            for g in bigrams(run):
-                grams.append((g, gpos))
-                gpos += 1
+            if len(run) == 1:
+                grams.append((run, gpos))
+            else:
+                grams.extend((run[i : i + 2], gpos + i) for i in range(len(run) - 1))
+                if not query:
+                    grams.append((run[0], gpos))
+                    grams.append((run[-1], gpos + len(run) - 1))
+            gpos += len(run)
         else:
             terms = code_terms(run)
             for term, off in terms:
@@ -139,17 +143,21 @@ def analyze(text: str) -> tuple[list[Token], list[Token]]:
     return words, grams
 
 
+def query_grams(text: str) -> list[Token]:
+    """The ``grams`` of query text with offsets from the first one (for phrase matching)."""
+    grams = analyze(text, query=True)[1]
+    if not grams:
+        return []
+    base = grams[0][1]
+    return [(t, p - base) for t, p in grams]
+
+
 def query_words(text: str) -> list[str]:
     """The word terms of a short query string, in order, without positions or duplicates."""
     seen: dict[str, None] = {}
     for term, _ in analyze(text)[0]:
         seen.setdefault(term, None)
     return list(seen)
-
-
-def phrase_grams(text: str) -> list[str]:
-    """The ``grams`` terms of ``text`` in position order (for phrase queries)."""
-    return [t for t, _ in analyze(text)[1]]
 
 
 Posting = tuple[bytes, int, float, bytes]
@@ -207,6 +215,9 @@ def pinyin_terms(title: str) -> list[str]:
             init_all.append(initials)
             if len(w) > 1:
                 out.extend((full, initials))
+            for sub in subwords(w):
+                syl = lazy_pinyin(sub, style=Style.NORMAL)
+                out.extend(("".join(syl), "".join(s[0] for s in syl if s)))
     if len(full_all) > 1:
         out.extend(("".join(full_all), "".join(init_all)))
     return list(dict.fromkeys(t for t in out if t))

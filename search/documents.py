@@ -58,10 +58,14 @@ def meta_values(meta: dict[str, str]) -> dict[str, str]:
 def page_documents(page: Page) -> list[dict]:
     """Whoosh ``add_document`` keyword arguments, one dict per section of ``page``."""
     title_w, title_g = analyze(page.title)
+    meta = meta_values(page.meta)
+    if meta["doc_id"]:  # the document code identifies the page as much as its title
+        title_w = _concat(title_w, analyze(meta["doc_id"])[0])
     crumbs_text = " > ".join(page.crumbs)
     crumbs_w, _ = analyze(crumbs_text)
+    if meta["tags"]:  # tags describe the topic like the breadcrumb does
+        crumbs_w = _concat(crumbs_w, analyze(meta["tags"].replace(",", " "))[0])
     lead_w, _ = analyze(page.lead)
-    meta = meta_values(page.meta)
     exact = [(normalize(page.title), 0)]
     if meta["doc_id"]:
         exact.append((normalize(meta["doc_id"]), 0))

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from search.analysis import analyze, cut, has_cjk, normalize, pinyin_key, runs
+from search.analysis import analyze, cut, query_grams, has_cjk, normalize, pinyin_key, runs
 from search.lexicon import in_dictionary, stopwords, synonyms
 from search.query import ParsedQuery
 
@@ -98,7 +98,7 @@ class Alternative:
     text: str
     weight: float
     terms: list[str]  # word terms, one per position (the whole word, not its sub-words)
-    grams: list[str]  # the ``gram`` sequence (a phrase) of the text
+    grams: list[tuple[str, int]]  # the ``gram`` terms of the text with their offsets
     pinyin: bool = False  # also look the text up among title pinyin
 
 
@@ -116,8 +116,8 @@ class Phrase:
     """An exact sequence: ``gram`` terms, and for Latin text the word sequence in code."""
 
     text: str
-    grams: list[str]
-    code: list[str] = field(default_factory=list)
+    grams: list[tuple[str, int]]  # ``gram`` terms with offsets
+    code: list[tuple[str, int]] = field(default_factory=list)  # code words with offsets
 
 
 @dataclass
@@ -147,16 +147,21 @@ def alternative(text: str, weight: float = 1.0) -> Alternative | None:
     if not terms:
         return None
     latin = text.isascii() and text.isalpha() and len(text) >= 2
-    return Alternative(text, weight, terms, [t for t, _ in grams], pinyin=latin)
+    return Alternative(text, weight, terms, query_grams(text), pinyin=latin)
 
 
 def phrase(text: str) -> Phrase | None:
     """The :class:`Phrase` of ``text`` (None when it has no searchable characters)."""
-    words, grams = analyze(text)
+    words, _ = analyze(text)
+    grams = query_grams(text)
     if not grams:
         return None
-    code = [t for t, _ in words] if not has_cjk(text) and len(words) >= 2 else []
-    return Phrase(text, [t for t, _ in grams], code)
+    first: dict[int, str] = {}
+    for t, pos in words:
+        first.setdefault(pos, t)
+    code = sorted(((t, p) for p, t in first.items()), key=lambda x: x[1])
+    code = code if not has_cjk(text) and len(code) >= 2 else []
+    return Phrase(text, grams, code)
 
 
 # ---------------------------------------------------------------------------------- segmenting
@@ -287,7 +292,7 @@ def plan(parsed: ParsedQuery, lexicon: Lexicon, df, expand) -> Plan:
     for prefix in parsed.prefixes:
         words = [w for w in expand(prefix)[:MAX_PREFIX_TERMS]]
         if words:
-            palts = [Alternative(w, 1.0, [w], [w]) for w in words]
+            palts = [Alternative(w, 1.0, [w], [(w, 0)]) for w in words]
             p.concepts.append(Concept(prefix + "*", palts))
             p.highlight.append(prefix)
     for text in parsed.phrases:

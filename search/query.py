@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from search.analysis import normalize
+from search.analysis import normalize, runs
 
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 16
@@ -45,7 +45,7 @@ class ParsedQuery:
     @property
     def empty(self) -> bool:
         """True when nothing is left to search for."""
-        return not (self.text.strip() or self.phrases or self.prefixes)
+        return not (any(runs(self.text)) or self.phrases or self.prefixes)
 
 
 def parse(raw: str) -> ParsedQuery:

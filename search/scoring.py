@@ -86,23 +86,25 @@ class Scorer:
                     break
         return out
 
-    def phrase(self, field: str, terms: list[str]) -> dict[int, int]:
-        """``{docnum: occurrences}`` of consecutive ``terms`` in a positional field."""
+    def phrase(self, field: str, terms: list[tuple[str, int]]) -> dict[int, int]:
+        """``{docnum: occurrences}`` of ``terms`` at their offsets in a positional field."""
         if not terms:
             return {}
         if len(terms) == 1:
-            return {d: int(f) for d, f in self.postings(field, terms[0]).items()}
-        lists = [self.postings(field, t, positions=True) for t in terms]
-        docs = set(lists[0])
-        for other in lists[1:]:
+            return {d: int(f) for d, f in self.postings(field, terms[0][0]).items()}
+        lists = [(self.postings(field, t, positions=True), off) for t, off in terms]
+        lists.sort(key=lambda x: len(x[0]))
+        docs = set(lists[0][0])
+        for other, _ in lists[1:]:
             docs &= other.keys()
             if not docs:
                 return {}
         out = {}
         for d in docs:
-            starts = set(lists[0][d])
-            for i, plist in enumerate(lists[1:], 1):
-                starts &= {p - i for p in plist[d]}
+            plist, off = lists[0]
+            starts = {p - off for p in plist[d]}
+            for plist, off in lists[1:]:
+                starts &= {p - off for p in plist[d]}
                 if not starts:
                     break
             if starts:
@@ -193,6 +195,9 @@ class Scorer:
                 bonus[d] = bonus.get(d, 0) + 1
         exact = self.postings("exact", plan.exact) if plan.exact else {}
         final = {}
+        for d in exact:
+            totals.setdefault(d, 0.0)
+            covered.setdefault(d, 0.0)
         for d, s in totals.items():
             frac = covered[d] / weight_sum if weight_sum else 1.0
             s *= (0.25 + 0.75 * frac * frac) * (1 + PHRASE_BONUS * min(bonus.get(d, 0), 2))

@@ -344,3 +344,23 @@ def test_demo_controlled_documents_carry_complete_metadata(demo_site: Path) -> N
         assert block, url
         assert "—" not in (block["owner"] + block["approval"] + block["effective_date"]), url
         assert html(demo_site, url).cssselect(".kb-history tbody tr"), url
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("url", ["policies/", "policies/due/", "manuals/vpn/02-connect/"])
+def test_axe_finds_no_serious_violation_in_our_elements(preview_site: Path, browser, static_server,
+                                                       url: str) -> None:
+    """Badges, banners, control block and register pass axe (contrast, names) in chromium."""
+    from conftest import serious_axe_violations
+
+    page = browser.new_page()
+    try:
+        page.goto(static_server(preview_site) + url)
+        ours = [(v["id"], n["target"]) for v in serious_axe_violations(page) for n in v["nodes"]
+                if "kb-" in n.get("html", "") or "kb-" in str(n["target"])]
+        colours = page.eval_on_selector_all(
+            ".kb-badge.kb-status", "els => els.map(e => getComputedStyle(e).backgroundColor)")
+    finally:
+        page.close()
+    assert ours == []
+    assert "rgb(46, 125, 50)" in colours  # 现行有效 is green: no other stylesheet recolours it

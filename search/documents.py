@@ -101,7 +101,7 @@ def page_documents(page: Page) -> list[dict]:
         }
         if i == 0 and lead_w:
             doc["lead"] = postings(lead_w)
-        docs.append({k: v for k, v in doc.items() if v != "" or k.startswith("_stored_")})
+        docs.append({k: v for k, v in doc.items() if v != "" or k not in meta})
     return docs
 
 

@@ -56,6 +56,8 @@ class _Generation:
         self.reader = self.index.reader()
         self.stored: list[dict] = []
         for _docnum, fields in self.reader.iter_docs():
+            fields.setdefault("page", "")
+            fields.setdefault("id", fields["page"])
             fields["tag_list"] = [t for t in fields.get("tags", "").split(",") if t]
             self.stored.append(fields)
         self.scorer = Scorer(self.reader)

@@ -232,6 +232,12 @@ def test_chinese_words_find_the_page(engine: SearchEngine):
     assert pages(engine.search("防火墙端口"))[0] == "manuals/firewall/"
 
 
+def test_home_page_is_searchable(engine: SearchEngine):
+    """The site's home page (URL "") is indexed and found like any page."""
+    hit = engine.search("欢迎使用").hits[0]
+    assert hit["page"] == "" and hit["url"] == ""
+
+
 def test_synonyms_from_the_writers_file(engine: SearchEngine):
     """口令 finds 密码 pages, 电脑 finds 计算机, VPN and 虚拟专用网络 find each other."""
     assert pages(engine.search("口令有效期"))[0] == "policies/password/"

@@ -14,7 +14,7 @@ from mkdocs.structure.pages import Page
 
 from kb import catalog as kb_catalog
 from kb.config import KBSettings, audience, kb_settings
-from kb.pdf.targets import targets_of
+from kb.print import plan_targets
 from kb.roots import ContentRoots
 from kb.training import course_block, replace_marker
 
@@ -39,8 +39,8 @@ def on_files(files: Files, *, config: MkDocsConfig) -> Files:
     except RuntimeError:  # documents hook not configured: read the pages ourselves
         _catalog = kb_catalog.build_catalog(files, _settings,
                                             ContentRoots.from_config(config, _settings))
-    _pdf_links = {t.repo_path: t.output for t in targets_of(_catalog, audience())
-                  if t.kind == "course"} if _settings.pdf else {}
+    _pdf_links = {t.repo_path: t.output for t in plan_targets(_catalog, _settings, audience())
+                  if t.kind == "course"}
     return files
 
 

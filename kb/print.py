@@ -31,6 +31,17 @@ LINK_LABELS = {"chapter": "下载本章 PDF", "manual": "下载整本手册 PDF"
                "course": "下载讲义 PDF"}
 
 
+def plan_targets(catalog: Catalog, settings: KBSettings, audience: Level) -> list[Target]:
+    """The PDFs of this build (none when PDFs are off): every document of the catalog (drafts
+    and pages above the audience are already left out of it), or those of ``pdf_only``."""
+    if not settings.pdf:
+        return []
+    targets = targets_of(catalog, audience)
+    if settings.pdf_only:
+        targets = [t for t in targets if t.selected_by(settings.pdf_only)]
+    return targets
+
+
 def actions_html(links: list[tuple[str, str, str]], printable: bool = True) -> Markup:
     """The button row: ``links`` are (label, href, title); plus a print button."""
     parts = [Markup('<a class="md-button kb-pdf-link" href="{}" download title="{}">{}</a>')
@@ -57,12 +68,8 @@ class PrintBuild:
         return self.settings.pdf
 
     def plan(self, catalog: Catalog) -> None:
-        """Decide this build's PDFs from the catalog (after drafts and pages above the audience
-        were left out)."""
-        self.targets = targets_of(catalog, self.audience)
-        only = self.settings.pdf_only
-        if only:
-            self.targets = [t for t in self.targets if t.selected_by(only)]
+        """Decide this build's PDFs from the catalog."""
+        self.targets = plan_targets(catalog, self.settings, self.audience)
 
     def page_actions(self, repo_path: str, page_dest: str, documentish: bool) -> Markup | None:
         """Buttons of the page built from ``repo_path``; None for pages without any."""
@@ -72,11 +79,9 @@ class PrintBuild:
                 if target.repo_path == repo_path:
                     links.append((LINK_LABELS[target.kind], target.link_from(page_dest),
                                   target.output.rsplit("/", 1)[-1]))
-            if not self.settings.pdf_only:
-                chapter_of = [t for t in self.targets if t.kind == "manual"
-                              and any(s.repo_path == repo_path for s in t.sections[1:])]
-                links += [(LINK_LABELS["manual"], t.link_from(page_dest),
-                           t.output.rsplit("/", 1)[-1]) for t in chapter_of]
+            links += [(LINK_LABELS["manual"], t.link_from(page_dest), t.output.rsplit("/", 1)[-1])
+                      for t in self.targets if t.kind == "manual"
+                      and any(s.repo_path == repo_path for s in t.sections[1:])]
         if not links and not documentish:
             return None
         return actions_html(links)

@@ -38,6 +38,9 @@ OMIT_XPATH = " | ".join([
     # control block and banners: the cover and 修订记录 of the PDF carry that information
     ".//section[contains(concat(' ', @class, ' '), ' kb-control ')]",
     ".//div[contains(concat(' ', @class, ' '), ' kb-banner ')]",
+    # git "last updated" line (the build date without git) and the on-line revision table
+    ".//*[contains(concat(' ', @class, ' '), ' kb-updated ')]",
+    ".//*[contains(concat(' ', @class, ' '), ' kb-revision-record ')]",
     ".//script", ".//style", ".//noscript", ".//button",
 ])
 

@@ -1,0 +1,413 @@
+"""PDFs and printing, read back with poppler: a chapter, a whole manual, a policy and a handout.
+
+One project (the demo plus the small manual of ``tests/data/pdf_manual`` with a 1600×900 PNG) is
+built ONCE with ``extra.kb.pdf`` limited to four PDFs; every test reads those files with
+``pdftotext``, ``pdfinfo``, ``pdffonts``, ``pdfimages``, ``pdftohtml -xml`` (outline) and
+``pdftoppm``. A second run through ``kb pdf`` with the same cache must render nothing. The print
+stylesheet is checked in chromium with print media emulation.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, build_env, build_site, copy_project
+from kb.model import parse_front_matter
+
+DATA = Path(__file__).parent / "data" / "pdf_manual"
+MANUAL = "manuals/printtest"
+POLICY = "policies/network.md"
+COURSE = "docs/training/backup-practice.md"
+PDF_PATHS = (f"{MANUAL}/index.md", f"{MANUAL}/01-login.md", POLICY, COURSE)
+
+
+def front(repo_path: str, project: Path = ROOT) -> dict:
+    """Front matter of a source file of the project."""
+    parsed, errors = parse_front_matter((project / repo_path).read_text(encoding="utf-8"),
+                                        repo_path)
+    assert parsed is not None and not errors
+    return parsed.data
+
+
+def run(*cmd: str | Path) -> str:
+    return subprocess.run([str(c) for c in cmd], capture_output=True, text=True,
+                          check=True).stdout
+
+
+@dataclass
+class Pdf:
+    """A rendered PDF, read back with poppler (each tool once)."""
+
+    path: Path
+
+    @cached_property
+    def pages(self) -> int:
+        return int(re.search(r"^Pages:\s+(\d+)", run("pdfinfo", self.path), re.M).group(1))
+
+    @cached_property
+    def page_texts(self) -> list[str]:
+        """Text of each page (pdftotext separates pages with form feeds)."""
+        return run("pdftotext", "-layout", self.path, "-").split("\f")[: self.pages]
+
+    @cached_property
+    def text(self) -> str:
+        return "\n".join(self.page_texts)
+
+    @cached_property
+    def outline(self) -> list[tuple[int, str, int]]:
+        """Bookmarks as (depth, title, page)."""
+        xml = run("pdftohtml", "-xml", "-stdout", "-i", "-q", self.path)
+        root = ET.fromstring(xml)
+        out: list[tuple[int, str, int]] = []
+
+        def walk(node: ET.Element, depth: int) -> None:
+            for child in node:
+                if child.tag == "item":
+                    out.append((depth, (child.text or "").strip(), int(child.get("page", 0))))
+                elif child.tag == "outline":
+                    walk(child, depth + 1)
+
+        top = root.find("outline")
+        assert top is not None, "the PDF has no bookmarks"
+        walk(top, 1)
+        return out
+
+    def page_of(self, heading: str, start: int = 3) -> int:
+        """1-based page on which ``heading`` starts a line (skipping cover and 目录)."""
+        for number, text in enumerate(self.page_texts, 1):
+            if number >= start and re.search(rf"^\s*{re.escape(heading)}\s*$", text, re.M):
+                return number
+        raise AssertionError(f"{heading!r} not found as a line in {self.path.name}")
+
+
+def _png(path: Path) -> None:
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (1600, 900), "#e8eaf6")
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((100, 100, 1500, 800), outline="#3f51b5", width=8)
+    draw.rectangle((650, 600, 950, 680), fill="#3f51b5")
+    image.save(path)
+
+
+@pytest.fixture(scope="session")
+def pdf_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo project plus a small test manual, PDFs on for four documents."""
+    project = copy_project(tmp_path_factory.mktemp("pdf") / "kb")
+    shutil.copytree(DATA, project / MANUAL)
+    (project / MANUAL / "images").mkdir()
+    _png(project / MANUAL / "images" / "screen.png")
+    config = project / "mkdocs.yml"
+    text = config.read_text(encoding="utf-8")
+    assert "\n    pdf: false\n" in text
+    only = ", ".join(PDF_PATHS)
+    config.write_text(text.replace("\n    pdf: false\n", f"\n    pdf: true\n    pdf_only: [{only}]\n"
+                                   "    pdf_cache_dir: .cache/kb-pdf\n"), encoding="utf-8")
+    return project
+
+
+@pytest.fixture(scope="session")
+def pdf_site(pdf_project: Path) -> Path:
+    """The project built once, strict, with its four PDFs."""
+    out = pdf_project / "site"
+    build_site(pdf_project, out)
+    return out
+
+
+def _pdf(site: Path, folder: str, name: str) -> Pdf:
+    path = site / folder / name
+    assert path.is_file(), f"missing {path.relative_to(site)}; PDFs: " + ", ".join(
+        str(p.relative_to(site)) for p in site.rglob("*.pdf"))
+    return Pdf(path)
+
+
+@pytest.fixture(scope="session")
+def chapter_pdf(pdf_site: Path) -> Pdf:
+    return _pdf(pdf_site, f"{MANUAL}/01-login", "XXZX-SC-901-01.pdf")
+
+
+@pytest.fixture(scope="session")
+def manual_pdf(pdf_site: Path) -> Pdf:
+    return _pdf(pdf_site, MANUAL, "XXZX-SC-901.pdf")
+
+
+@pytest.fixture(scope="session")
+def policy_pdf(pdf_site: Path) -> Pdf:
+    return _pdf(pdf_site, "policies/network", f"{front(POLICY)['doc_id']}.pdf")
+
+
+@pytest.fixture(scope="session")
+def course_pdf(pdf_site: Path) -> Pdf:
+    return _pdf(pdf_site, "training/backup-practice", f"{front(COURSE)['course_code']}.pdf")
+
+
+# --------------------------------------------------------------------------- what was built
+
+
+def test_only_the_selected_pdfs_are_built(pdf_site: Path, pdf_project: Path) -> None:
+    """pdf_only limits the build to the four requested PDFs, all rendered on this first run."""
+    built = sorted(str(p.relative_to(pdf_site)) for p in pdf_site.rglob("*.pdf"))
+    assert built == sorted([f"{MANUAL}/XXZX-SC-901.pdf", f"{MANUAL}/01-login/XXZX-SC-901-01.pdf",
+                            f"policies/network/{front(POLICY)['doc_id']}.pdf",
+                            f"training/backup-practice/{front(COURSE)['course_code']}.pdf"])
+    report = json.loads((pdf_project / ".cache/kb-pdf/last-run.json").read_text(encoding="utf-8"))
+    assert sorted(report["rendered"]) == built and report["reused"] == []
+
+
+# --------------------------------------------------------------------------- chapter
+
+
+def test_chapter_body_header_footer(chapter_pdf: Pdf) -> None:
+    """A chapter PDF has the Chinese body, 'manual — chapter' header and 'id vX.Y · 第 N 页 / 共 M 页'."""
+    body = "首次使用前，请确认已经领取统一身份认证账号。"
+    assert body in chapter_pdf.text.replace("\n", "").replace(" ", "")
+    total = chapter_pdf.pages
+    assert total >= 4  # cover, 目录, 修订记录, body
+    for number, text in enumerate(chapter_pdf.page_texts, 1):
+        assert "密级：内部" in text, f"page {number} lacks the marking"
+        if number == 1:
+            assert "第 1 页" not in text  # the cover has no footer
+            continue
+        assert f"XXZX-SC-901 v2.1 · 第 {number} 页 / 共 {total} 页" in text
+    body_page = chapter_pdf.page_of("第 1 章 登录与账号")
+    assert "打印测试手册 — 第 1 章 登录与账号" in chapter_pdf.page_texts[body_page - 1].splitlines()[0]
+
+
+def test_chapter_cover(chapter_pdf: Pdf) -> None:
+    """The cover names the manual, the chapter and its controlled-document data."""
+    cover = chapter_pdf.page_texts[0]
+    for expected in ("信息中心", "用户手册", "打印测试手册", "第 1 章 登录与账号", "XXZX-SC-901",
+                     "2.1", "2026年3月1日", "信息中心运维部", "现行有效", "内部资料"):
+        assert expected in cover, expected
+
+
+def test_chapter_toc_and_bookmarks(chapter_pdf: Pdf) -> None:
+    """目录 lists the chapter's sections with the pages they are on; bookmarks agree."""
+    toc = chapter_pdf.page_texts[1]
+    assert re.search(r"^\s*目\s*录\s*$", toc, re.M)
+    for heading in ("修改初始密码", "找回密码"):
+        page = chapter_pdf.page_of(heading)
+        assert re.search(rf"{heading}\s*\.{{5,}}\s*{page}\s*$", toc, re.M), (heading, page, toc)
+    outline = chapter_pdf.outline
+    assert (1, "目录", 2) in outline
+    assert (1, "第 1 章 登录与账号", chapter_pdf.page_of("第 1 章 登录与账号")) in outline
+    assert (2, "找回密码", chapter_pdf.page_of("找回密码")) in outline
+
+
+def test_chapter_image_full_resolution_and_links(chapter_pdf: Pdf) -> None:
+    """The screenshot is embedded at its full 1600×900; external links print their URL."""
+    listing = run("pdfimages", "-list", chapter_pdf.path).splitlines()[2:]
+    assert [line.split()[3:5] for line in listing] == [["1600", "900"]]
+    flat = chapter_pdf.text.replace("\n", "").replace(" ", "")
+    assert "（https://www.example.org/identity/password-reset-guide-for-staff-members.html）" in flat
+    assert "☑已领取账号" in flat and "☐已修改初始密码" in flat
+    assert "注意" in flat  # the untitled note got a Chinese title
+
+
+# --------------------------------------------------------------------------- whole manual
+
+
+def test_manual_toc_pages_and_bookmarks(manual_pdf: Pdf) -> None:
+    """The whole manual: 目录 entries per chapter with correct pages, chapters on new pages."""
+    toc = manual_pdf.page_texts[1]
+    chapters = sorted(DATA.glob("0*.md"))
+    assert len(chapters) == 3
+    pages = []
+    for source in chapters:
+        meta = front(source.name, DATA)
+        heading = f"第 {meta['chapter']} 章 {meta['title']}"
+        page = manual_pdf.page_of(heading)
+        pages.append(page)
+        assert re.search(rf"{heading}\s*\.{{5,}}\s*{page}\s*$", toc, re.M), (heading, page)
+        assert manual_pdf.page_texts[page - 1].lstrip().splitlines()[0].startswith(
+            f"打印测试手册 — {heading}")
+        assert (1, heading, page) in manual_pdf.outline
+    assert pages == sorted(set(pages))  # each chapter starts its own page
+    assert (2, "有线网络", manual_pdf.page_of("有线网络")) in manual_pdf.outline
+    assert (1, "修订记录", 3) in manual_pdf.outline
+    last = manual_pdf.page_texts[-1]
+    assert f"第 {manual_pdf.pages} 页 / 共 {manual_pdf.pages} 页" in last
+
+
+def test_manual_links_between_chapters_stay_inside(manual_pdf: Pdf) -> None:
+    """A link from chapter 1 to chapter 2 points inside the PDF, not at a file or the web."""
+    urls = run("pdfinfo", "-url", manual_pdf.path)
+    assert "02-network" not in urls and "file:" not in urls
+    assert "https://www.example.org/identity/" in urls
+
+
+def test_manual_wide_table_and_long_code_not_clipped(manual_pdf: Pdf) -> None:
+    """Every word of the wide table and the long command line lies inside the page."""
+    html = run("pdftotext", "-bbox", manual_pdf.path, "-")
+    width = float(re.search(r'<page width="([\d.]+)"', html).group(1))
+    right_edges = [float(x) for x in re.findall(r'xMax="([\d.]+)"', html)]
+    assert right_edges and max(right_edges) <= width - 20
+    flat = manual_pdf.text.replace("\n", "").replace(" ", "")
+    assert "把全部输出截图发给服务台" in flat
+    assert "会议室信息点默认关闭" in flat and "登记使用人" in flat  # last column of the table
+
+
+def test_fonts_are_embedded_simplified_chinese(manual_pdf: Pdf, policy_pdf: Pdf) -> None:
+    """pdffonts: every font embedded; body and headings in the SC faces of Noto CJK, no JP."""
+    for pdf in (manual_pdf, policy_pdf):
+        rows = run("pdffonts", pdf.path).splitlines()[2:]
+        names = [row.split()[0] for row in rows]
+        assert all(" yes " in f" {row} " for row in rows)
+        assert any("Noto-Serif-CJK-SC" in n for n in names), names
+        assert any("Noto-Sans-CJK-SC" in n for n in names), names
+        assert not any(re.search(r"CJK-?(JP|jp)", n) for n in names), names
+
+
+def test_cover_renders_to_a_non_blank_image(manual_pdf: Pdf, tmp_path: Path) -> None:
+    """pdftoppm renders the cover page to an image with real ink on it."""
+    from PIL import Image
+
+    run("pdftoppm", "-f", "1", "-l", "1", "-r", "40", "-png", manual_pdf.path, tmp_path / "cover")
+    image = Image.open(next(tmp_path.glob("cover*.png"))).convert("L")
+    dark = sum(1 for value in image.getdata() if value < 128)
+    assert dark > 500, dark
+
+
+# --------------------------------------------------------------------------- policy and handout
+
+
+def test_policy_pdf(policy_pdf: Pdf) -> None:
+    """A policy: cover data from its front matter, marking, header and footer on each page."""
+    meta = front(POLICY)
+    cover = policy_pdf.page_texts[0]
+    day = meta["effective_date"]
+    y, m, d = (int(x) for x in str(day).split("-"))
+    for expected in (meta["title"], meta["doc_id"], meta["version"], meta["owner"],
+                     f"{y}年{m}月{d}日", "管理制度", "内部资料"):
+        assert expected in cover, expected
+    footer = f"{meta['doc_id']} v{meta['version']}"
+    for number, text in enumerate(policy_pdf.page_texts[1:], 2):
+        assert f"{footer} · 第 {number} 页 / 共 {policy_pdf.pages} 页" in text
+        assert "密级：内部" in text
+        assert text.lstrip().startswith(meta["title"])
+    assert "修订记录" in policy_pdf.page_texts[2]
+    assert (1, meta["title"], policy_pdf.page_of(meta["title"], start=4)) in policy_pdf.outline
+
+
+def test_course_handout_is_public_without_marking(course_pdf: Pdf) -> None:
+    """A public course handout: its cover, objectives and footer; no confidentiality marking."""
+    meta = front(COURSE)
+    cover = course_pdf.page_texts[0]
+    for expected in (meta["title"], meta["course_code"], meta["trainer"], "培训讲义"):
+        assert expected in cover, expected
+    assert "密级：" not in course_pdf.text and "内部资料" not in course_pdf.text
+    flat = course_pdf.text.replace(" ", "")
+    assert all(o.replace(" ", "") in flat for o in meta["objectives"])
+    assert f"{meta['course_code']} · 第 2 页 / 共 {course_pdf.pages} 页" in course_pdf.page_texts[1]
+
+
+# --------------------------------------------------------------------------- site pages
+
+
+def test_pages_link_their_pdfs_and_print(pdf_site: Path) -> None:
+    """Chapter, manual, policy and course pages link their PDF (下载 PDF) and have 打印."""
+    from lxml import html as lhtml
+
+    pages = {f"{MANUAL}/01-login/index.html": ("下载本章 PDF", "下载整本手册 PDF"),
+             f"{MANUAL}/index.html": ("下载整本手册 PDF",),
+             "policies/network/index.html": ("下载 PDF",),
+             "training/backup-practice/index.html": ("下载讲义 PDF",)}
+    for page, labels in pages.items():
+        tree = lhtml.parse(str(pdf_site / page))
+        links = {a.text_content(): a.get("href") for a in tree.xpath(
+            "//div[@class='kb-print-actions']/a")}
+        assert sorted(links) == sorted(labels), (page, links)
+        for href in links.values():
+            assert (pdf_site / page).parent.joinpath(href).resolve().is_file(), (page, href)
+        assert tree.xpath("//div[@class='kb-print-actions']/button[@onclick='window.print()']")
+
+
+def test_training_catalog_lists_every_course(pdf_site: Path) -> None:
+    """培训目录: one row per course in docs/training with code, title link, duration, trainer."""
+    from lxml import html as lhtml
+
+    tree = lhtml.parse(str(pdf_site / "training/index.html"))
+    assert "kb:training-catalog" not in (pdf_site / "training/index.html").read_text("utf-8")
+    rows = tree.xpath("//div[@class='kb-training-catalog']//tbody/tr")
+    courses = [front(p.relative_to(ROOT).as_posix()) for p in sorted((ROOT / "docs/training")
+                                                                      .glob("*.md"))
+               if p.name != "index.md"]
+    assert len(rows) == len(courses) >= 4
+    by_code = {row.xpath("td")[0].text_content(): row for row in rows}
+    for meta in courses:
+        row = by_code[meta["course_code"]]
+        cells = [td.text_content() for td in row.xpath("td")]
+        assert cells[1:5] == [meta["title"], meta["duration"], meta["audience"], meta["trainer"]]
+        href = row.xpath("td[2]/a/@href")[0]
+        assert (pdf_site / "training" / href / "index.html").is_file()
+    pdf_cell = by_code[front(COURSE)["course_code"]].xpath("td[6]/a/@href")
+    assert pdf_cell and (pdf_site / "training" / pdf_cell[0]).is_file()
+
+
+# --------------------------------------------------------------------------- cache
+
+
+def test_kb_pdf_second_run_renders_nothing(pdf_site: Path, pdf_project: Path,
+                                           chapter_pdf: Pdf, tmp_path: Path) -> None:
+    """`kb pdf` on the same sources reuses every PDF from the cache: byte-identical, 0 rendered."""
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "kb.cli", "pdf", *PDF_PATHS, "-f",
+                           str(pdf_project / "mkdocs.yml"), "-o", str(out)],
+                          capture_output=True, text=True, env=build_env(), cwd=pdf_project)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("(cached)") == 4 and "(rendered)" not in proc.stdout
+    report = json.loads((pdf_project / ".cache/kb-pdf/last-run.json").read_text(encoding="utf-8"))
+    assert report["rendered"] == [] and len(report["reused"]) == 4
+    assert (out / "XXZX-SC-901-01.pdf").read_bytes() == chapter_pdf.path.read_bytes()
+
+
+def test_kb_pdf_unknown_path_exit_2(pdf_project: Path, tmp_path: Path) -> None:
+    """`kb pdf` with a path that has no PDF says so and exits 2."""
+    proc = subprocess.run([sys.executable, "-m", "kb.cli", "pdf", "docs/about.md", "-f",
+                           str(pdf_project / "mkdocs.yml"), "-o", str(tmp_path)],
+                          capture_output=True, text=True, env=build_env(), cwd=pdf_project)
+    assert proc.returncode == 2
+    assert "docs/about.md: expected a policy" in proc.stderr
+
+
+# --------------------------------------------------------------------------- browser print
+
+
+@pytest.mark.browser
+def test_print_stylesheet_in_chromium(pdf_site: Path, browser, static_server,
+                                      tmp_path: Path) -> None:
+    """Print media hides the chrome, keeps the control block, prints external URLs."""
+    base = static_server(pdf_site)
+    page = browser.new_page()
+    try:
+        page.goto(base + f"{MANUAL}/01-login/")
+        page.wait_for_selector("article a[href^='https://www.example.org']", state="attached")
+        chrome = (".md-header", ".md-sidebar--primary", ".md-footer", ".kb-print-actions")
+        assert all(page.locator(sel).first.is_visible() for sel in chrome)  # on screen
+        page.emulate_media(media="print")
+        assert not any(page.locator(sel).first.is_visible() for sel in chrome)
+        assert page.locator(".kb-control").is_visible()
+        assert page.locator("article h1").is_visible()
+        after = page.evaluate("""() => getComputedStyle(document.querySelector(
+            'article a[href^="https://www.example.org"]'), '::after').content""")
+        assert "https://www.example.org/identity/password-reset-guide" in after
+        assert page.evaluate("""() => getComputedStyle(document.querySelector(
+            'article img')).breakInside""") == "avoid"
+        pdf = tmp_path / "printed.pdf"
+        page.pdf(path=str(pdf), format="A4")
+        text = run("pdftotext", "-layout", pdf, "-")
+        assert "登录与账号" in text and "文件编号" in text
+        assert "password-reset-guide" in text.replace("\n", "").replace(" ", "")
+        assert "编辑此页" not in text and "下载本章 PDF" not in text and "搜索" not in text
+    finally:
+        page.close()

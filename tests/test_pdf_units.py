@@ -1,0 +1,106 @@
+"""PDF failure paths on tiny hand-made sites: each problem is an error naming the page.
+
+No MkDocs build here: a built page is a small HTML file with Material's article element, and
+real WeasyPrint renders it (one page, about a second).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from kb.config import KBSettings
+from kb.errors import ContentErrors
+from kb.pdf.document import Assembler, stylesheet
+from kb.pdf.render import check_fonts, inputs_version, render_all
+from kb.pdf.targets import Section, Target
+from kb.print import DEFAULT_FONTS, PrintBuild
+
+PAGE = "policies/sample.md"
+
+
+def site_with(tmp_path: Path, body: str) -> Path:
+    """A one-page 'built site' whose article holds ``body``."""
+    site = tmp_path / "site"
+    (site / "policies/sample").mkdir(parents=True)
+    (site / "policies/sample/index.html").write_text(
+        '<html><body><article class="md-content__inner md-typeset"><h1 id="t">样例制度</h1>'
+        f"{body}</article></body></html>", encoding="utf-8")
+    return site
+
+
+def target() -> Target:
+    section = Section(PAGE, "policies/sample/index.html", "policies/sample/", None, "样例制度")
+    return Target("policy", PAGE, "policies/sample/index.html", "policies/sample/XXZX-ZD-999.pdf",
+                  "样例制度", None, (("文件编号", "XXZX-ZD-999"),), "XXZX-ZD-999 v1.0", "internal",
+                  (section,))
+
+
+def assemble(site: Path):
+    return Assembler(str(site), "https://kb.example/", "信息中心",
+                     stylesheet(DEFAULT_FONTS)).document(target())
+
+
+def test_missing_image_is_an_error_naming_the_page(tmp_path: Path) -> None:
+    """An image the page uses but the site lacks stops the PDF with the page's source path."""
+    document, errors = assemble(site_with(tmp_path, '<p><img src="../images/nope.png" alt="x"></p>'))
+    assert document is None
+    assert [(e.file, e.field) for e in errors] == [(PAGE, "image")]
+    assert "../images/nope.png" in str(errors[0]) and "missing" in str(errors[0])
+
+
+def test_network_image_is_refused(tmp_path: Path) -> None:
+    """PDFs load nothing from the network: a remote image is an error naming the page."""
+    _, errors = assemble(site_with(tmp_path, '<img src="https://cdn.example/x.png" alt="x">'))
+    assert [(e.file, e.field) for e in errors] == [(PAGE, "image")]
+
+
+def test_unreadable_image_fails_the_render(tmp_path: Path) -> None:
+    """An image file WeasyPrint cannot read is a render error naming the page, no PDF written."""
+    site = site_with(tmp_path, '<p><img src="../images/broken.png" alt="x"></p>')
+    (site / "policies/images").mkdir()
+    (site / "policies/images/broken.png").write_bytes(b"not a png at all")
+    document, errors = assemble(site)
+    assert document is not None and not errors
+    fonts, _ = check_fonts(DEFAULT_FONTS)
+    report, errors = render_all([document], site_dir=str(site), cache_dir=str(tmp_path / "c"),
+                                version=inputs_version(fonts), workers=1)
+    assert [e.file for e in errors] == [PAGE]
+    assert "Failed to load image" in str(errors[0])
+    assert report.rendered == [] and not (site / target().output).exists()
+
+
+def test_weasyprint_warnings_are_logged_naming_the_page(tmp_path: Path,
+                                                        caplog: pytest.LogCaptureFixture) -> None:
+    """A WeasyPrint warning (bad CSS in the page) reaches mkdocs.plugins.kb.pdf, PDF still made."""
+    document, _ = assemble(site_with(tmp_path, '<p style="color: not-a-colour">正文</p>'))
+    fonts, _ = check_fonts(DEFAULT_FONTS)
+    with caplog.at_level(logging.WARNING, logger="mkdocs.plugins.kb.pdf"):
+        report, errors = render_all([document], site_dir=str(tmp_path / "site"),
+                                    cache_dir=str(tmp_path / "c"), version=inputs_version(fonts),
+                                    workers=1)
+    assert not errors and report.rendered == [target().output]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "mkdocs.plugins.kb.pdf"
+                and r.levelno == logging.WARNING]
+    assert any(PAGE in w and "WeasyPrint" in w and "not-a-colour" in w for w in warnings), warnings
+
+
+def test_missing_font_is_an_error_naming_each_page(tmp_path: Path) -> None:
+    """A configured font family fontconfig cannot find stops the PDFs, naming every page."""
+    settings = KBSettings(pdf=True, pdf_fonts={"serif": "No Such Serif SC"})
+    build = PrintBuild(settings, str(tmp_path), "internal", targets=[target()])
+    with pytest.raises(ContentErrors) as failure:
+        build.render(str(site_with(tmp_path, "<p>正文</p>")), None, "信息中心")
+    [error] = failure.value.errors
+    assert error.file == PAGE and error.field == "PDF font (extra.kb.pdf_fonts.serif)"
+    assert "No Such Serif SC" in error.expected
+
+
+def test_default_fonts_resolve_to_the_sc_faces() -> None:
+    """fontconfig resolves every default family to a readable Noto CJK file, SC face."""
+    fonts, problems = check_fonts(DEFAULT_FONTS)
+    assert problems == []
+    assert {f.family for f in fonts} == set(DEFAULT_FONTS.values())
+    assert all("NotoS" in Path(f.path).name and f.index > 0 for f in fonts)  # face 0 is JP

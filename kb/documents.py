@@ -1,8 +1,9 @@
 """What a content page shows about itself: document-control block, banners and ``kb:`` meta tags.
 
 - :func:`control_block`: 文件编号, 版本, 状态 (badge), 生效日期, 下次复审, 归口部门, 编制/审核/批准,
-  密级 (badge), 替代/被替代为, and the 修订记录 table, at the top of policies, manuals and chapters
-  (a chapter shows its manual's identification plus its chapter number).
+  密级 (badge), 替代/被替代为, at the top of policies, manuals and chapters (a chapter shows its
+  manual's identification plus its chapter number). The 修订记录 (``history``) with links to
+  archived versions is rendered by the history feature (``hooks/history.py``), not here.
 - :func:`banners`: 复审即将到期 (review within ``review_warning_days``), 已超期未复审, and notices for
   superseded, retired and preview-only documents; "today" is :func:`kb.clock.today`.
 - :func:`meta_tags`: ``<meta name="kb:type|doc_id|version|status|confidentiality|tags|updated">``
@@ -19,7 +20,7 @@ from markupsafe import Markup
 from mkdocs.utils import get_relative_url
 
 from kb.catalog import Catalog, Entry
-from kb.model import CONFIDENTIALITY_LABELS, FIELD_LABELS, ControlledMeta, Status
+from kb.model import CONFIDENTIALITY_LABELS, FIELD_LABELS, Status
 
 
 @dataclass(frozen=True)
@@ -107,23 +108,9 @@ def control_block(entry: Entry, catalog: Catalog, review: ReviewState | None) ->
     if meta.superseded_by:
         rows.append(_row(FIELD_LABELS["superseded_by"],
                          doc_link(meta.superseded_by, catalog, entry.url), "superseded_by"))
-    block = Markup('<section class="kb-control" aria-label="文件控制信息" data-kb-doc-id="{}">'
-                   '<dl class="kb-control__grid">{}</dl>{}</section>').format(
-        meta.doc_id, Markup("").join(rows), history_table(meta) if entry.manual is None else "")
-    return block
-
-
-def history_table(meta: ControlledMeta) -> Markup:
-    """修订记录 as a collapsed table, newest first; empty when there is no history."""
-    if not meta.history:
-        return Markup("")
-    rows = Markup("").join(
-        Markup("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>").format(
-            h.version, h.date.isoformat(), h.summary, h.approver or "—")
-        for h in sorted(meta.history, key=lambda h: h.date, reverse=True))
-    return Markup('<details class="kb-history"><summary>{}</summary><table class="kb-history__table">'
-                  "<thead><tr><th>版本</th><th>日期</th><th>修订摘要</th><th>批准</th></tr></thead>"
-                  "<tbody>{}</tbody></table></details>").format(FIELD_LABELS["history"], rows)
+    return Markup('<section class="kb-control" aria-label="文件控制信息" data-kb-doc-id="{}">'
+                  '<dl class="kb-control__grid">{}</dl></section>').format(
+        meta.doc_id, Markup("").join(rows))
 
 
 def _banner(kind: str, admonition: str, title: str, text: Markup | str) -> Markup:

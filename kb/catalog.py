@@ -135,18 +135,32 @@ class Catalog:
     entries: list[Entry] = field(default_factory=list)  # pages in this build, by repo path
     errors: list[ContentError] = field(default_factory=list)
     left_out: list[Entry] = field(default_factory=list)  # pages kept out of this build
+    _index_key: tuple[int, int] | None = field(default=None, init=False, repr=False)
+    _index_cache: tuple[dict[str, Entry], dict[str, Entry]] = field(
+        default_factory=lambda: ({}, {}), init=False, repr=False)
 
     def __iter__(self) -> Iterator[Entry]:
         return iter(self.entries)
 
+    def _index(self) -> tuple[dict[str, Entry], dict[str, Entry]]:
+        """Entries by source URI and by doc_id, rebuilt when the entry list changed."""
+        key = (id(self.entries), len(self.entries))
+        if self._index_key != key:
+            by_uri = {e.src_uri: e for e in self.entries}
+            by_id: dict[str, Entry] = {}
+            for e in self.entries:
+                if e.type in ("policy", "manual") and e.doc_id is not None:
+                    by_id.setdefault(e.doc_id, e)
+            self._index_cache, self._index_key = (by_uri, by_id), key
+        return self._index_cache
+
     def by_src_uri(self, src_uri: str) -> Entry | None:
         """The entry of a page of this build, by its site source URI (``page.file.src_uri``)."""
-        return next((e for e in self.entries if e.src_uri == src_uri), None)
+        return self._index()[0].get(src_uri)
 
     def by_doc_id(self, doc_id: str) -> Entry | None:
         """The policy or manual in this build with ``doc_id`` (never a chapter)."""
-        return next((e for e in self.entries
-                     if e.doc_id == doc_id and e.type in ("policy", "manual")), None)
+        return self._index()[1].get(doc_id)
 
     def of_type(self, *types: str) -> list[Entry]:
         """Entries of the given types in this build, by repository path."""

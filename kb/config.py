@@ -42,6 +42,10 @@ class KBSettings(BaseModel):
         description="content roots outside docs/, added to the site by hooks/roots.py",
     )
     docs_confidentiality: Level = Field("internal", description="level of docs/ pages without one")
+    audience_report: str = Field(
+        ".cache/kb-audience/{audience}.json",
+        description="build report of an audience build (restricted links, pages and files left "
+                    "out), relative to mkdocs.yml; must be outside the site folder")
     doc_id_patterns: dict[str, str] = Field(
         default_factory=lambda: {"policy": r"^XXZX-ZD-\d{3}$", "manual": r"^XXZX-SC-\d{3}$"},
         description="regular expression a doc_id must match, per content type",

@@ -257,3 +257,13 @@ def test_kb_check_style_loading_reports_the_same_errors(tmp_path_factory: pytest
     proc = subprocess.run([sys.executable, "-c", code, str(project / "mkdocs.yml")],
                           capture_output=True, text=True, env=build_env(), check=True)
     assert sorted(proc.stdout.splitlines()) == sorted(EXPECTED.values())
+
+
+def test_kb_report_still_informs_when_files_are_broken(broken: BuildResult) -> None:
+    """`kb report` exits 0 on a broken project and says how many files it could not read."""
+    proc = subprocess.run([sys.executable, "-m", "kb.cli", "report", "-f",
+                           str(broken.site.parent / "mkdocs.yml")],
+                          capture_output=True, text=True, env=build_env(), check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-1] == (
+        f"另有 {len(EXPECTED)} 个文件的元数据有误，未计入本报告；运行 kb check 查看详情。")

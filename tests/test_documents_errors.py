@@ -248,8 +248,7 @@ def test_fixing_the_files_makes_the_build_pass(tmp_path: Path) -> None:
     assert (project / "site" / "policies" / "a" / "index.html").is_file()
 
 
-def test_kb_check_style_loading_reports_the_same_errors(tmp_path_factory: pytest.TempPathFactory,
-                                                        broken: BuildResult) -> None:
+def test_loading_without_a_build_finds_the_same_errors(broken: BuildResult) -> None:
     """`kb.catalog.load` (no build) finds exactly the errors the build reported."""
     project = broken.site.parent
     code = ("import sys; from kb.catalog import load; c, _ = load(sys.argv[1]); "

@@ -16,8 +16,9 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
 from kb import catalog as kb_catalog
+from kb.audience import apply as apply_audience
 from kb.clock import today
-from kb.config import KBSettings, kb_settings, preview
+from kb.config import KBSettings, audience, kb_settings, preview
 from kb.documents import meta_tags, page_top
 from kb.errors import raise_collected
 from kb.registers import replace_markers
@@ -36,11 +37,13 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
 
 
 def on_files(files: Files, *, config: MkDocsConfig) -> Files:
-    """Parse and validate every page once; leave drafts out unless ``KB_PREVIEW=1``."""
+    """Parse and validate every page once; leave drafts out unless ``KB_PREVIEW=1``, and pages
+    above ``KB_AUDIENCE`` with the files only they use (:func:`kb.audience.apply`)."""
     assert _settings is not None and _roots is not None
     catalog = kb_catalog.build_catalog(files, _settings, _roots)
     kb_catalog.set_current(catalog)
     catalog.leave_out(kb_catalog.draft_reason(preview()), files)
+    apply_audience(catalog, files, config, _settings, _roots, audience())  # issue 9
     return files
 
 

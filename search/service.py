@@ -54,7 +54,7 @@ PARAMS = frozenset(("q", "type", "tag", "status", "archived", "page", "size", "l
 _TRUE = frozenset(("1", "true", "yes", "on"))
 _FALSE = frozenset(("0", "false", "no", "off", ""))
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tab, newline: spaces
 
 
 class BadRequest(Exception):

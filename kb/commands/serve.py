@@ -36,6 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from search.service import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "queue depth" under load
     site = Path(args.site_dir)
     if not site.is_dir():
         print(f"kb serve: site folder not found: {site} (build it first: make build)",

@@ -1,0 +1,721 @@
+"""The search service (`kb serve`, search/service.py): HTTP API, static files, security, reload,
+search log, and the in-site search front-end in a real browser.
+
+One copy of the demo site (the session's ``demo_site``) gets an extra page whose text contains
+``<script>alert(1)</script>`` and a few symlinks pointing out of the site; it is re-indexed and
+served by a real ``kb serve`` subprocess shared by all tests of this module. Tests that replace
+the index run their own in-process waitress server on their own copy.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import queue
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote, urlencode, urlsplit
+
+import pytest
+
+from conftest import ROOT, build_env, serious_axe_violations
+
+XSS_WORD = "注入演练"
+XSS_PAGE = f"""
+<h1 id="脚本注入演练">脚本注入演练<a class="headerlink" href="#脚本注入演练">&para;</a></h1>
+<p>本页用于检查搜索摘要的转义。</p>
+<h2 id="演练样例">演练样例<a class="headerlink" href="#演练样例">&para;</a></h2>
+<p>{XSS_WORD}的示例文字：&lt;script&gt;alert(1)&lt;/script&gt; 只能作为文字显示，
+还有 &lt;img src=x onerror=alert(2)&gt; 也一样。</p>
+"""
+SECRET = "top-secret-outside-the-site"
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+def add_probe_page(site: Path) -> None:
+    """A Material page (the about page's frame) whose text contains HTML-looking strings."""
+    html = (site / "about" / "index.html").read_text(encoding="utf-8")
+    start = html.index(">", html.index("<article")) + 1
+    end = html.index("</article>")
+    page = html[:start] + XSS_PAGE + html[end:]
+    page = re.sub(r"<title>[^<]*</title>", "<title>脚本注入演练 - 信息中心知识库</title>", page)
+    (site / "xss-probe").mkdir()
+    (site / "xss-probe" / "index.html").write_text(page, encoding="utf-8")
+
+
+def reindex(site: Path) -> str:
+    """Index ``site`` in a subprocess (as CI does); the new build id."""
+    proc = subprocess.run([sys.executable, "-m", "kb.cli", "index", str(site)], env=build_env(),
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return json.loads((site / ".search-index" / "build.json").read_text())["build_id"]
+
+
+@pytest.fixture(scope="module")
+def site(demo_site: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the demo site with the probe page, escape symlinks and its own index."""
+    base = tmp_path_factory.mktemp("service")
+    out = base / "site"
+    shutil.copytree(demo_site, out, symlinks=True)
+    add_probe_page(out)
+    (base / "secret.txt").write_text(SECRET, encoding="utf-8")
+    os.symlink(base / "secret.txt", out / "leak.txt")
+    os.symlink("/etc", out / "etc-link")
+    os.symlink(base, out / "up-link")
+    reindex(out)
+    return out
+
+
+class Served:
+    """A running ``kb serve`` subprocess."""
+
+    def __init__(self, site: Path, log: Path) -> None:
+        self.log = log
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "kb.cli", "serve", str(site), "--port", "0",
+             "--threads", "8", "--log", str(log)],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=build_env(),
+            cwd=ROOT)
+        threading.Thread(target=self._drain, daemon=True).start()
+        deadline = time.monotonic() + 120
+        self.base = ""
+        while not self.base:
+            try:
+                line = self.lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                self.stop()
+                raise AssertionError("kb serve did not start") from None
+            if m := re.search(r"kb serve: (http://127\.0\.0\.1:\d+/)", line):
+                self.base = m.group(1)
+
+    def _drain(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.put(line)
+
+    def output(self) -> str:
+        out = []
+        while not self.lines.empty():
+            out.append(self.lines.get())
+        return "".join(out)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+@pytest.fixture(scope="module")
+def served(site: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """``kb serve SITE --port 0`` running for the module."""
+    server = Served(site, tmp_path_factory.mktemp("searchlog") / "searches.jsonl")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def base(served: Served) -> str:
+    return served.base
+
+
+def request(base: str, path: str, method: str = "GET",
+            headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    """Send ``path`` exactly as given (no client-side normalisation); status, headers, body."""
+    parts = urlsplit(base)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        conn.putrequest(method, path, skip_accept_encoding=True)
+        for name, value in (headers or {}).items():
+            conn.putheader(name, value)
+        conn.endheaders()
+        resp = conn.getresponse()
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
+    finally:
+        conn.close()
+
+
+def api(base: str, **params: object) -> tuple[int, dict]:
+    """GET /api/search with ``params`` (lists repeat the parameter); status and JSON."""
+    query = urlencode(params, doseq=True)
+    status, headers, body = request(base, f"/api/search?{query}")
+    assert headers["content-type"].startswith("application/json")
+    return status, json.loads(body)
+
+
+@contextmanager
+def serve_in_thread(app) -> Iterator[str]:
+    """The WSGI app under waitress on a free loopback port, in this process."""
+    from waitress.server import create_server
+
+    server = create_server(app, host="127.0.0.1", port=0, threads=8)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}/"
+    finally:
+        server.close()
+        app.close()
+
+
+# --------------------------------------------------------------------------- API
+
+
+def test_health_reports_build_id_and_document_count(base: str, site: Path) -> None:
+    """/api/health gives the served index's build id and section count."""
+    status, _, body = request(base, "/api/health")
+    data = json.loads(body)
+    build = json.loads((site / ".search-index" / "build.json").read_text())
+    assert status == 200
+    assert data["status"] == "ok"
+    assert data["build_id"] == build["build_id"]
+    assert data["documents"] == build["documents"] > 0
+
+
+def test_search_answers_with_hits_facets_and_timing(base: str) -> None:
+    """A Chinese query returns the documented fields, hits carry the engine's fields."""
+    status, data = api(base, q="口令")
+    assert status == 200
+    assert data["query"] == "口令" and data["total"] >= 3 and data["took_ms"] >= 0
+    assert {"hits", "facets", "suggestion", "page", "size", "build_id"} <= set(data)
+    assert set(data["facets"]) == {"type", "tag", "status"}
+    hit = data["hits"][0]
+    assert {"url", "title", "section", "type", "doc_id", "version", "score", "snippet"} <= set(hit)
+    assert any(h["doc_id"] == "XXZX-ZD-007" for h in data["hits"])
+    assert "<mark>" in "".join(h["snippet"] for h in data["hits"])
+
+
+def test_type_filter_keeps_only_that_type(base: str) -> None:
+    """type=policy leaves only policies; facets still count every type."""
+    _, everything = api(base, q="VPN")
+    status, data = api(base, q="VPN", type="policy")
+    assert status == 200 and data["hits"]
+    assert {h["type"] for h in data["hits"]} == {"policy"}
+    assert data["total"] == everything["facets"]["type"]["policy"] < everything["total"]
+    assert len(data["facets"]["type"]) > 1
+
+
+def test_several_types_are_alternatives(base: str) -> None:
+    """Repeating type= accepts any of the given types."""
+    _, data = api(base, q="VPN", type=["policy", "manual"], size=50)
+    assert {h["type"] for h in data["hits"]} == {"policy", "manual"}
+
+
+def test_tag_filter(base: str) -> None:
+    """tag=VPN keeps pages tagged VPN."""
+    status, data = api(base, q="口令", tag="VPN")
+    assert status == 200 and data["hits"]
+    assert all("vpn" in [t.lower() for t in h["tags"]] for h in data["hits"])
+
+
+def test_status_filter(base: str) -> None:
+    """status=superseded keeps superseded documents only."""
+    status, data = api(base, q="备份", status="superseded")
+    assert status == 200 and data["hits"]
+    assert {h["status"] for h in data["hits"]} == {"superseded"}
+
+
+def test_archived_versions_only_when_asked(base: str) -> None:
+    """Archived versions are left out by default and included with archived=1."""
+    _, default = api(base, q="备份", size=50)
+    _, archived = api(base, q="备份", size=50, archived="1")
+    assert not any(h["archived"] for h in default["hits"])
+    assert any(h["archived"] for h in archived["hits"])
+    assert archived["total"] > default["total"]
+
+
+def test_paging_and_size(base: str) -> None:
+    """page/size slice the same ranking; a page past the end is empty, total unchanged."""
+    _, whole = api(base, q="备份", size=6)
+    _, first = api(base, q="备份", size=3, page=1)
+    _, second = api(base, q="备份", size=3, page=2)
+    _, beyond = api(base, q="备份", size=3, page=99)
+    urls = [h["url"] for h in whole["hits"]]
+    assert [h["url"] for h in first["hits"]] == urls[:3]
+    assert [h["url"] for h in second["hits"]] == urls[3:6]
+    assert beyond["hits"] == [] and beyond["total"] == whole["total"]
+    assert second["page"] == 2 and second["size"] == 3
+
+
+def test_suggestion_for_misspelled_word(base: str) -> None:
+    """A misspelled English word gets a did-you-mean suggestion."""
+    _, data = api(base, q="pasword")
+    assert data["suggestion"] == "password"
+
+
+def test_snippets_escape_page_text(base: str) -> None:
+    """Page text <script>alert(1)</script> comes back escaped; only <mark> is markup."""
+    _, data = api(base, q=XSS_WORD)
+    hit = next(h for h in data["hits"] if h["url"].startswith("xss-probe/"))
+    _, alert = api(base, q="alert")
+    snippets = hit["snippet"] + "".join(h["snippet"] for h in alert["hits"])
+    assert "&lt;script&gt;" in snippets
+    assert re.sub(r"</?mark>", "", snippets).count("<") == 0
+
+
+@pytest.mark.parametrize(("query", "fragment"), [
+    ("", "empty query"),
+    ("q=", "empty query"),
+    ("q=%20%20%09", "empty query"),
+    ("q=" + "a" * 201, "too long"),
+    ("q=" + quote("密" * 201), "too long"),
+    ("q=vpn&size=0", "'size'"),
+    ("q=vpn&size=51", "'size'"),
+    ("q=vpn&size=ten", "'size'"),
+    ("q=vpn&page=0", "'page'"),
+    ("q=vpn&page=-1", "'page'"),
+    ("q=vpn&page=101", "'page'"),
+    ("q=vpn&type=virus", "'type'"),
+    ("q=vpn&status=lost", "'status'"),
+    ("q=vpn&archived=maybe", "'archived'"),
+    ("q=vpn&tag=" + "x" * 51, "'tag'"),
+    ("q=vpn&sort=date", "unknown parameter"),
+    ("q=vpn&q=dns", "more than once"),
+    ("q=%00vpn", "control characters"),
+    ("q=%ff%fe", "malformed"),
+])
+def test_bad_requests_are_json_400(base: str, query: str, fragment: str) -> None:
+    """Bad parameter values answer 400 with a JSON message, never a traceback."""
+    status, headers, body = request(base, "/api/search?" + query)
+    data = json.loads(body)
+    assert status == 400, data
+    assert headers["content-type"] == "application/json; charset=utf-8"
+    assert data["error"] and fragment in data["message"]
+    assert b"Traceback" not in body
+
+
+def test_overlong_query_string_is_refused(base: str) -> None:
+    """A query string beyond 4 KB is refused with a JSON 414."""
+    status, _, body = request(base, "/api/search?q=vpn&tag=" + "a" * 5000)
+    assert status == 414 and json.loads(body)["error"] == "too_long"
+
+
+def test_unknown_api_path_is_json_404(base: str) -> None:
+    """Unknown /api/ paths answer a JSON 404."""
+    status, _, body = request(base, "/api/nothing")
+    assert status == 404 and json.loads(body)["error"] == "not_found"
+
+
+# --------------------------------------------------------------------------- HTTP behaviour
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"])
+@pytest.mark.parametrize("path", ["/api/search?q=vpn", "/about/"])
+def test_only_get_and_head(base: str, method: str, path: str) -> None:
+    """Other methods answer 405 with Allow: GET, HEAD."""
+    status, headers, _ = request(base, path, method=method)
+    assert status == 405 and headers["allow"] == "GET, HEAD"
+
+
+@pytest.mark.parametrize("path", ["/about/", "/api/search?q=vpn", "/api/health"])
+def test_head_has_headers_without_body(base: str, path: str) -> None:
+    """HEAD answers like GET without a body."""
+    get_status, get_headers, get_body = request(base, path)
+    status, headers, body = request(base, path, method="HEAD")
+    assert status == get_status == 200 and body == b""
+    assert headers["content-type"] == get_headers["content-type"]
+    if path == "/about/":
+        assert int(headers["content-length"]) == len(get_body)
+
+
+@pytest.mark.parametrize("path", ["/about/", "/assets/stylesheets/kb-search.css",
+                                  "/api/search?q=vpn", "/api/search?q=", "/no/such/page/"])
+def test_security_headers_everywhere(base: str, path: str) -> None:
+    """Every response carries nosniff, Referrer-Policy and a CSP with no remote host."""
+    _, headers, _ = request(base, path)
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "same-origin"
+    csp = headers["content-security-policy"]
+    assert "default-src" in csp and "http" not in csp and "*" not in csp
+    assert "'unsafe-inline'" not in csp and "'unsafe-eval'" not in csp
+
+
+def test_page_csp_lists_hashes_of_its_inline_scripts(base: str) -> None:
+    """An HTML page's CSP allows exactly its inline scripts by hash."""
+    import base64
+    import hashlib
+
+    _, headers, body = request(base, "/about/")
+    scripts = re.findall(rb"<script>(.*?)</script>", body, re.S)
+    assert scripts
+    for script in scripts:
+        digest = base64.b64encode(hashlib.sha256(script).digest()).decode()
+        assert f"'sha256-{digest}'" in headers["content-security-policy"]
+
+
+def test_directories_redirect_and_serve_index(base: str) -> None:
+    """/about redirects to /about/ (query kept), which serves about/index.html."""
+    status, headers, _ = request(base, "/about?x=1")
+    assert status == 301 and headers["location"] == "/about/?x=1"
+    status, headers, body = request(base, "/about/")
+    assert status == 200 and headers["content-type"] == "text/html; charset=utf-8"
+    assert "关于本站".encode() in body
+
+
+def test_missing_page_gets_the_site_404_page(base: str, site: Path) -> None:
+    """Unknown paths answer 404 with the site's own 404.html."""
+    status, _, body = request(base, "/no/such/page/")
+    assert status == 404
+    assert body == (site / "404.html").read_bytes()
+
+
+def test_conditional_get(base: str) -> None:
+    """A matching If-None-Match answers 304 without a body."""
+    _, headers, _ = request(base, "/assets/stylesheets/kb-search.css")
+    status, _, body = request(base, "/assets/stylesheets/kb-search.css",
+                              headers={"If-None-Match": headers["etag"]})
+    assert status == 304 and body == b""
+
+
+@pytest.mark.parametrize("path", [
+    "/../../../../etc/passwd",
+    "/about/../../../etc/passwd",
+    "/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+    "/%2E%2E%2F%2E%2E%2Fetc%2Fpasswd",
+    "/%252e%252e/%252e%252e/etc/passwd",
+    "/about/%252e%252e%252f%252e%252e%252fetc%252fpasswd",
+    "/..%5c..%5c..%5cetc%5cpasswd",
+    "/about\\..\\..\\etc\\passwd",
+    "/about/%00/../index.html",
+    "/about/index.html%00.css",
+    "/.search-index/build.json",
+    "/%2esearch-index/build.json",
+    "/.search-index.old/build.json",
+    "/about/./index.html",
+    "/leak.txt",
+    "/etc-link/passwd",
+    "/up-link/secret.txt",
+    "//etc/passwd",
+])
+def test_traversal_attempts_get_404(base: str, path: str) -> None:
+    """Paths leaving the site, dot-paths and symlinks out of the site answer 404."""
+    status, _, body = request(base, path)
+    assert status == 404, path
+    assert b"root:" not in body and SECRET.encode() not in body
+
+
+# --------------------------------------------------------------------------- log and report
+
+
+def test_search_log_and_report(base: str, served: Served) -> None:
+    """Queries are logged without client data; kb report --searches lists the empty ones."""
+    for _ in range(2):
+        api(base, q="  Quokka   Teleport ")
+    api(base, q="口令")
+    for partial in ("qu", "quo", "quokka"):  # typing steps of one person
+        request(base, "/api/search?" + urlencode({"q": partial, "live": "1"}))
+    entries = [json.loads(line) for line in served.log.read_text(encoding="utf-8").splitlines()]
+    mine = [e for e in entries if e["q"] == "quokka teleport"]
+    assert len(mine) == 2 and mine[0]["n"] == 0
+    assert set(mine[0]) <= {"time", "q", "n", "ms", "src", "filters"}
+    assert "127.0.0.1" not in served.log.read_text(encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "kb.cli", "report", "--searches", "--log",
+                           str(served.log)], capture_output=True, text=True, env=build_env(),
+                          cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    row = next(line for line in lines if line.endswith("quokka teleport"))
+    assert row.split()[:2] == ["2", "2"]
+    assert not any(line.endswith((" 口令", " qu", " quo")) for line in lines)
+    assert any(line.endswith(" quokka") for line in lines)
+
+
+# --------------------------------------------------------------------------- reload, publish
+
+
+def test_index_replaced_under_load(site: Path, tmp_path: Path) -> None:
+    """While 12 clients search, a new index replaces the old: no failed request, new build."""
+    from search.service import create_app
+
+    copy = tmp_path / "site"
+    shutil.copytree(site, copy, symlinks=True)
+    old_id = json.loads((copy / ".search-index" / "build.json").read_text())["build_id"]
+    app = create_app(copy, log_path=None)
+    failures: list[str] = []
+    seen: set[str] = set()
+    stop = threading.Event()
+    with serve_in_thread(app) as url:
+        def client(n: int) -> None:
+            words = ["口令", "VPN", "备份", "网络", "邮件", "打印机", "无线", "培训"]
+            i = n
+            while not stop.is_set():
+                i += 1
+                try:
+                    status, data = api(url, q=words[i % len(words)])
+                    if status != 200:
+                        failures.append(f"{status} {data}")
+                    else:
+                        seen.add(data["build_id"])
+                except Exception as exc:  # noqa: BLE001 - count, report below
+                    failures.append(repr(exc))
+
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(12)]
+        for t in threads:
+            t.start()
+        time.sleep(1.0)
+        page = copy / "new-probe" / "index.html"
+        page.parent.mkdir()
+        page.write_text((copy / "xss-probe" / "index.html").read_text(encoding="utf-8")
+                        .replace(XSS_WORD, "热更新验证"), encoding="utf-8")
+        new_id = reindex(copy)
+        deadline = time.monotonic() + 20
+        while new_id not in seen and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(1.0)
+        stop.set()
+        for t in threads:
+            t.join()
+        health = request(url, "/api/health")[2]
+        _, found = api(url, q="热更新验证")
+    assert old_id != new_id
+    assert failures == []
+    assert {old_id, new_id} <= seen
+    assert json.loads(health)["build_id"] == new_id
+    assert any(h["url"].startswith("new-probe/") for h in found["hits"])
+
+
+def test_publish_layout_follows_current_link(site: Path, tmp_path: Path) -> None:
+    """SITE_DIR/current → release: switching the link switches pages and index, no restart."""
+    from search.service import create_app
+
+    releases = tmp_path / "releases"
+    one, two = releases / "r1", releases / "r2"
+    shutil.copytree(site, one, symlinks=True)
+    shutil.copytree(site, two, symlinks=True)
+    (two / "about" / "index.html").write_text(
+        (two / "about" / "index.html").read_text(encoding="utf-8").replace("关于本站", "关于新版"),
+        encoding="utf-8")
+    two_id = reindex(two)
+    os.symlink(one, tmp_path / "current")
+    app = create_app(tmp_path, log_path=None, reload_interval=0.2)
+    with serve_in_thread(app) as url:
+        assert "关于本站".encode() in request(url, "/about/")[2]
+        os.symlink(two, tmp_path / "current.new")
+        os.replace(tmp_path / "current.new", tmp_path / "current")
+        assert "关于新版".encode() in request(url, "/about/")[2]
+        deadline = time.monotonic() + 20
+        while json.loads(request(url, "/api/health")[2])["build_id"] != two_id:
+            assert time.monotonic() < deadline, "index of the new release not served"
+            time.sleep(0.2)
+        # the served root is the release itself, not the publish folder around it
+        assert request(url, "/releases/r1/about/")[0] == 404
+
+
+# --------------------------------------------------------------------------- browser
+
+CSP_LISTENER = """
+window.__kbViolations = [];
+document.addEventListener('securitypolicyviolation', e =>
+  window.__kbViolations.push(e.violatedDirective + ' ' + e.blockedURI));
+"""
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page recording console errors, page errors, dialogs and CSP violations."""
+    context = browser.new_context()
+    pg = context.new_page()
+    pg.add_init_script(CSP_LISTENER)
+    pg.kb_errors = []  # type: ignore[attr-defined]
+    pg.on("console", lambda m: pg.kb_errors.append(m.text) if m.type == "error" else None)
+    pg.on("pageerror", lambda e: pg.kb_errors.append(str(e)))
+    pg.on("dialog", lambda d: (pg.kb_errors.append("dialog " + d.message), d.dismiss()))
+    yield pg
+    context.close()
+
+
+def poll(check, timeout: float = 10.0):
+    """Call ``check`` until it returns something true (its value) or the time is up."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.1)
+
+
+def open_with_api(pg, url: str) -> None:
+    pg.goto(url)
+    pg.wait_for_selector("html[data-kb-search]", state="attached")
+    assert pg.get_attribute("html", "data-kb-search") == "up"
+
+
+def type_query(pg, text: str) -> None:
+    pg.click("[data-md-component=search-query]")
+    pg.keyboard.type(text, delay=30)
+    pg.wait_for_selector(".kb-search-option")
+
+
+@pytest.mark.browser
+def test_header_search_shows_results_as_you_type(page, base: str) -> None:
+    """Typing 口令 in the header lists results with title, section, badge, doc_id, version."""
+    open_with_api(page, base + "about/")
+    type_query(page, "口令")
+    options = page.locator(".kb-search-option")
+    assert options.count() >= 3
+    text = page.inner_text("#kb-search-listbox")
+    assert "账号与口令管理制度" in text and "XXZX-ZD-007" in text and "v2.0" in text
+    assert "制度" in page.locator(".kb-search-option .kb-badge").all_inner_texts()
+    assert page.locator(".kb-search-option mark").count() > 0
+    assert page.get_attribute("[data-md-component=search-query]", "aria-expanded") == "true"
+    assert "找到" in page.inner_text("#kb-search-status")
+    assert page.evaluate("window.__kbViolations") == [] and page.kb_errors == []
+
+
+@pytest.mark.browser
+def test_click_lands_on_section_anchor(page, base: str) -> None:
+    """Clicking a section result opens that page scrolled to the section's anchor."""
+    open_with_api(page, base + "about/")
+    type_query(page, "多因素认证")
+    option = page.locator(".kb-search-option", has_text="第五章").first
+    href = option.get_attribute("href")
+    with page.expect_navigation():
+        option.click()
+    assert page.url == href and "#" in href
+    anchor = page.evaluate("decodeURIComponent(location.hash.slice(1))")
+    assert anchor == "第五章-多因素认证"
+    heading = page.locator(f"[id='{anchor}']")
+    assert heading.count() == 1 and heading.is_visible()
+    box = heading.bounding_box()
+    assert box is not None and 0 <= box["y"] < page.viewport_size["height"]
+
+
+@pytest.mark.browser
+def test_keyboard_navigation(page, base: str) -> None:
+    """ArrowDown selects (aria-activedescendant), Esc closes, Enter opens the results page."""
+    open_with_api(page, base + "about/")
+    type_query(page, "VPN")
+    box = "[data-md-component=search-query]"
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    active = page.get_attribute(box, "aria-activedescendant")
+    assert active == "kb-search-option-1"
+    assert page.get_attribute(f"#{active}", "aria-selected") == "true"
+    page.keyboard.press("ArrowUp")
+    assert page.get_attribute(box, "aria-activedescendant") == "kb-search-option-0"
+    page.keyboard.press("Escape")
+    assert page.get_attribute(box, "aria-expanded") == "false"
+    assert not page.is_checked("#__search")
+    page.click(box)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url == base + "search/?q=VPN"
+    page.wait_for_selector(".kb-result")
+
+
+@pytest.mark.browser
+def test_results_page_filters_by_type_and_shares_url(page, base: str) -> None:
+    """The results page filters by type through the facets and keeps the state in the URL."""
+    open_with_api(page, base + "search/?q=VPN")
+    page.wait_for_selector(".kb-result")
+    assert not page.is_checked("#__search")  # Material's own dialog stays closed
+    before = page.locator(".kb-result").count()
+    page.check("input[data-facet=type][value=policy]")
+    page.wait_for_url("**type=policy**")
+    types = poll(lambda: page.locator(".kb-result .kb-badge--policy").count() > 0
+                 and page.locator(".kb-result .kb-badge").all_inner_texts())
+    assert set(types) == {"制度"} and len(types) <= before
+    shared = page.url
+    page.goto(shared)
+    page.wait_for_selector(".kb-result")
+    assert page.is_checked("input[data-facet=type][value=policy]")
+    assert set(page.locator(".kb-result .kb-badge").all_inner_texts()) == {"制度"}
+    assert page.evaluate("window.__kbViolations") == [] and page.kb_errors == []
+
+
+@pytest.mark.browser
+def test_results_page_archived_switch_and_paging(page, base: str) -> None:
+    """The archived switch adds archived versions; pagination moves to page 2."""
+    open_with_api(page, base + "search/?q=%E5%A4%87%E4%BB%BD")  # 备份
+    page.wait_for_selector(".kb-result")
+    assert page.locator(".kb-badge--archived").count() == 0
+    page.check("#kb-results-archived")
+    page.wait_for_url("**archived=1**")
+    page.wait_for_selector(".kb-badge--archived")
+    page.click(".kb-results-pager a[rel=next]")
+    page.wait_for_url("**page=2**")
+    page.wait_for_selector(".kb-results-pager a[aria-current=page]:has-text('2')")
+
+
+@pytest.mark.browser
+def test_xss_text_stays_text_in_the_browser(page, base: str) -> None:
+    """A page text <script>alert(1)</script> shows as text in the results, nothing runs."""
+    open_with_api(page, base + "about/")
+    type_query(page, XSS_WORD)
+    snippet = page.locator(".kb-search-option", has_text="脚本注入演练").first
+    assert "<script>alert(1)</script>" in snippet.inner_text()
+    assert page.locator("#kb-search-listbox script, #kb-search-listbox img").count() == 0
+    page.wait_for_timeout(300)
+    assert page.kb_errors == []
+
+
+@pytest.mark.browser
+def test_fallback_to_builtin_search_without_api(page, site: Path, static_server) -> None:
+    """Without the API (plain static server), Material's search answers, with a notice."""
+    url = static_server(site)
+    page.goto(url + "about/")
+    page.wait_for_selector("html[data-kb-search=down]", state="attached")
+    page.click("[data-md-component=search-query]")
+    page.keyboard.type("VPN", delay=30)
+    page.wait_for_selector(".md-search-result__item")
+    notice = page.locator(".kb-search-notice")
+    assert notice.is_visible() and "不可用" in notice.inner_text()
+    assert page.locator(".kb-search-option").count() == 0
+
+
+@pytest.mark.browser
+def test_fallback_when_api_stops_after_load(page, site: Path, tmp_path: Path) -> None:
+    """When kb serve stops after the page loaded, typing falls back to Material's search."""
+    server = Served(site, tmp_path / "searches.jsonl")
+    try:
+        open_with_api(page, server.base + "about/")
+        page.wait_for_load_state("networkidle")  # Material's own index is loaded
+    finally:
+        server.stop()
+    page.click("[data-md-component=search-query]")
+    page.keyboard.type("VPN", delay=30)
+    page.wait_for_selector(".md-search-result__item")
+    assert page.locator(".kb-search-notice").is_visible()
+    assert page.locator(".kb-search-option").count() == 0
+
+
+@pytest.mark.browser
+def test_no_console_errors_or_csp_violations(page, base: str) -> None:
+    """Pages, header results and the results page load with no error and no CSP violation."""
+    for path in ("about/", "policies/accounts-passwords/", "manuals/", "training/",
+                 "search/?q=VPN"):
+        open_with_api(page, base + path)
+        page.wait_for_load_state("networkidle")
+    type_query(page, "网络")
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.__kbViolations") == []
+    assert page.kb_errors == []
+
+
+@pytest.mark.browser
+def test_axe_with_results_open(page, base: str) -> None:
+    """axe-core: no serious or critical violation with the as-you-type results open."""
+    open_with_api(page, base + "about/")
+    type_query(page, "口令")
+    page.keyboard.press("ArrowDown")
+    assert serious_axe_violations(page) == []
+
+
+@pytest.mark.browser
+def test_axe_on_results_page(page, base: str) -> None:
+    """axe-core: no serious or critical violation on the results page."""
+    open_with_api(page, base + "search/?q=VPN")
+    page.wait_for_selector(".kb-result")
+    assert serious_axe_violations(page) == []

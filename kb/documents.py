@@ -90,7 +90,8 @@ def control_block(entry: Entry, catalog: Catalog, review: ReviewState | None) ->
     ]
     if entry.chapter is not None:
         rows.append(_row(FIELD_LABELS["chapter"], f"第 {entry.chapter} 章", "chapter"))
-    due_value: Markup | str = _date(review.due if review else meta.review_due)
+    # only an effective document is due for review; superseded/retired/draft ones show "—"
+    due_value: Markup | str = _date(review.due if review else None)
     if review is not None and review.state != "ok":
         due_value = Markup('<span class="kb-due kb-due--{}">{}</span>').format(
             review.state, review.due.isoformat())

@@ -137,6 +137,7 @@ def test_supersession_is_linked_both_ways(site: Path) -> None:
     old = html(site, "policies/old")
     assert [a.get("href") for a in old.cssselect(".kb-banner--superseded a")] == ["../current/"]
     assert control(site, "policies/current")["supersedes"] == "XXZX-ZD-004 数据备份管理办法"
+    assert control(site, "policies/old")["next_review"] == "—"  # no review for superseded ones
 
 
 # --------------------------------------------------------------------------- review banners

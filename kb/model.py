@@ -203,6 +203,9 @@ class ControlledMeta(_Meta):
             missing.append("superseded_by")
         if missing:
             raise _RequiredForStatus(missing, self.status)
+        if self.next_review and self.effective_date and self.next_review <= self.effective_date:
+            raise _FieldProblem("next_review", f"a date after effective_date ({self.effective_date})",
+                                self.next_review.isoformat())
         return self
 
     @property

@@ -114,7 +114,10 @@ FILES: dict[str, str] = {
     "manuals/vpn/02-bad.md": "---\nchapter: 二\ntitle: 连接\n---\n# 连接\n",
     # 18. a manual with the policy number pattern (line 2)
     "manuals/oa/index.md": doc("XXZX-ZD-117", "OA 使用手册"),
-    # 19. a plain page with a key plain pages do not have (line 2)
+    # 19. next review not after the effective date (line 11)
+    "policies/review-before-effective.md": doc("XXZX-ZD-118", "复审早于生效").replace(
+        "review_months: 12", "next_review: 2025-12-31"),
+    # 20. a plain page with a key plain pages do not have (line 2)
     "docs/about.md": "---\nstatus: effective\n---\n# 关于\n",
 }
 
@@ -176,6 +179,9 @@ EXPECTED: dict[str, str] = {
     "manuals/oa/index.md":
         "manuals/oa/index.md:2: doc_id (文件编号): expected a doc_id matching ^XXZX-SC-\\d{3}$ "
         "(the pattern for manual documents in mkdocs.yml), found 'XXZX-ZD-117'",
+    "policies/review-before-effective.md":
+        "policies/review-before-effective.md:11: next_review (下次复审): expected a date after "
+        "effective_date (2026-01-01), found 2025-12-31",
     "docs/about.md":
         "docs/about.md:2: status (状态): expected one of the known keys: confidentiality, tags, title, "
         "found unknown key 'status' (check the spelling)",

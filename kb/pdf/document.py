@@ -220,7 +220,7 @@ class Assembler:
         for box in article.xpath(".//input"):
             if box.get("type") == "checkbox":  # task lists: print the state
                 mark = etree.Element("span", {"class": "kb-checkbox"})
-                mark.text = "☑" if box.get("checked") is not None else "☐"
+                mark.text = "■" if box.get("checked") is not None else "□"  # in the CJK fonts
                 mark.tail = box.tail
                 box.getparent().replace(box, mark)
             else:

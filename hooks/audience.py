@@ -46,6 +46,11 @@ def on_page_markdown(markdown: str, *, page: Page, config: MkDocsConfig, files: 
     return markdown
 
 
+def on_page_content(html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+    """Restrict links to left-out pages written as raw HTML (Markdown links are done already)."""
+    return kb_audience.restrict_html(html, page.file)
+
+
 def on_page_context(context: dict[str, Any], *, page: Page, config: MkDocsConfig,
                     nav: Navigation) -> dict[str, Any]:
     """Level badge above pages that have no document-control block (it shows the level)."""

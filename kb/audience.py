@@ -30,6 +30,7 @@ import shutil
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
+from html import unescape
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -312,6 +313,33 @@ def _line_of(page: File, href: str) -> int | None:
     except (OSError, UnicodeDecodeError):
         return None
     return None
+
+
+_HTML_LINK = re.compile(r"<a\b([^>]*)>(.*?)</a\s*>", re.S | re.I)
+_HREF = re.compile(r"""\bhref\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.I)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def restrict_html(html: str, page: File) -> str:
+    """Restrict links to left-out pages left in a page's HTML (raw HTML in the Markdown)."""
+    if not (_state.pages or _state.urls) or "<a" not in html:
+        return html
+
+    def replace(match: re.Match[str]) -> str:
+        href_match = _HREF.search(match.group(1))
+        href = next((g for g in href_match.groups() if g is not None), "") if href_match else ""
+        target = _state.target_of(unescape(href), page) if href else None
+        if target is None:
+            return match.group(0)
+        inner = match.group(2)
+        _state.links.append(RestrictedLink(
+            _state.roots.repo_path(page) if _state.roots else page.src_uri,
+            _line_of(page, href), target, unescape(_TAG.sub("", inner)).strip()))
+        return Markup('<span class="kb-restricted" title="{}">{}<span class="kb-badge '
+                      'kb-restricted__badge">{}</span></span>').format(
+            RESTRICTED_TITLE, Markup(inner), RESTRICTED_BADGE)
+
+    return _HTML_LINK.sub(replace, html)
 
 
 class RestrictedLinkExtension(Extension):

@@ -15,7 +15,7 @@ from pathlib import Path
 from conftest import ROOT
 
 #: hooks a documents fixture project runs, in mkdocs.yml order
-HOOKS = ("hooks/roots.py", "hooks/documents.py")
+HOOKS = ("hooks/roots.py", "hooks/documents.py", "hooks/slots.py")
 
 
 def project_config() -> str:

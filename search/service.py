@@ -26,8 +26,11 @@ import json
 import logging
 import os
 import re
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote
@@ -35,7 +38,7 @@ from urllib.parse import parse_qsl, quote
 from search import static
 from search.csp import API_POLICY, BASE_HEADERS, PolicyCache, site_policy
 from search.reload import IndexHolder, served_root
-from search.searchlog import SearchLog, default_log_path
+from search.searchlog import SearchLog, default_log_path, normalize_query
 
 log = logging.getLogger("mkdocs.plugins.kb.search.service")
 
@@ -68,6 +71,7 @@ class BadRequest(Exception):
 # --------------------------------------------------------------------------- parameters
 
 
+@lru_cache(maxsize=1)
 def _known_values() -> tuple[frozenset[str], frozenset[str]]:
     """Content types and statuses of the content model (the filters' vocabularies)."""
     from kb.model import MODELS, Status
@@ -143,16 +147,44 @@ def parse_search_params(query_string: str) -> dict[str, Any]:
 # --------------------------------------------------------------------------- application
 
 
+class ResultCache:
+    """Answers of recent queries per index build (staff ask the same things); LRU, bounded."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple, dict] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> dict | None:
+        if not self.size:
+            return None
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: tuple, value: dict) -> None:
+        if not self.size:
+            return
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
 class SearchService:
     """The WSGI application (callable); build it with :func:`create_app`."""
 
     def __init__(self, site_dir: Path, *, log_path: Path | None, opener: Callable[[Path], Any],
-                 searcher: Callable[..., dict], reload_interval: float = 1.0) -> None:
+                 searcher: Callable[..., dict], reload_interval: float = 1.0,
+                 cache_size: int = 1024) -> None:
         self.site_dir = Path(site_dir)
         self.holder = IndexHolder(self.site_dir, opener, interval=reload_interval)
         self.search = searcher
         self.search_log = SearchLog(log_path)
         self.policies = PolicyCache()
+        self.cache = ResultCache(cache_size)
 
     # ---------------------------------------------------------------- plumbing
 
@@ -245,10 +277,16 @@ class SearchService:
             if gen.engine is None:
                 raise BadRequest(f"search is not available: {self.holder.error}", status=503,
                                  code="no_index")
-            result = self.search(gen.engine, params["q"], types=params["type"],
-                                 tags=params["tag"], statuses=params["status"],
-                                 archived=params["archived"], page=params["page"],
-                                 size=params["size"])
+            key = (gen.build_id, normalize_query(params["q"]), tuple(sorted(params["type"])),
+                   tuple(sorted(params["tag"])), tuple(sorted(params["status"])),
+                   params["archived"], params["page"], params["size"])
+            result = self.cache.get(key)
+            if result is None:
+                result = self.search(gen.engine, params["q"], types=params["type"],
+                                     tags=params["tag"], statuses=params["status"],
+                                     archived=params["archived"], page=params["page"],
+                                     size=params["size"])
+                self.cache.put(key, result)
             return result, gen.build_id
 
     # ---------------------------------------------------------------- static files
@@ -320,11 +358,13 @@ def _status_line(status: int) -> str:
 
 def create_app(site_dir: str | os.PathLike[str], *, log_path: str | os.PathLike[str] | None = "",
                reload_interval: float = 1.0, opener: Callable[[Path], Any] | None = None,
-               searcher: Callable[..., dict] | None = None) -> SearchService:
+               searcher: Callable[..., dict] | None = None,
+               cache_size: int = 1024) -> SearchService:
     """The WSGI application serving ``site_dir`` and its search index.
 
     ``log_path``: the search log file; ``""`` (default) puts it next to the site folder
-    (``<site>-searches.jsonl``), ``None`` turns logging off. ``opener``/``searcher`` default to
+    (``<site>-searches.jsonl``), ``None`` turns logging off. ``cache_size``: answers kept per
+    index build for repeated queries (0: none). ``opener``/``searcher`` default to
     the search engine (:mod:`search.service_backend`).
     """
     site = Path(site_dir).resolve()
@@ -337,4 +377,4 @@ def create_app(site_dir: str | os.PathLike[str], *, log_path: str | os.PathLike[
         searcher = searcher or engine.run_search
     path = default_log_path(site) if log_path == "" else (Path(log_path) if log_path else None)
     return SearchService(site, log_path=path, opener=opener, searcher=searcher,
-                         reload_interval=reload_interval)
+                         reload_interval=reload_interval, cache_size=cache_size)

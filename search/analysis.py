@@ -32,7 +32,7 @@ from whoosh.lang.porter import stem as _porter
 from search.lexicon import segmenter
 
 #: bump when the analysis output changes, so cached analyses are recomputed
-ANALYSIS_VERSION = "6"
+ANALYSIS_VERSION = "7"
 
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _RUN = re.compile(rf"([{CJK}]+)|([a-z0-9]+(?:[._\-][a-z0-9]+)*[+#]*)")

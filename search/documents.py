@@ -94,7 +94,6 @@ def page_documents(page: Page) -> list[dict]:
             "code": postings(code_w),
             "gram": postings(_concat(title_g, head_g, text_g)),
             "pinyin": postings([(t, 0) for t in py]),
-            "spell": postings(_spell_terms(page.title, heading, prose, sec.code_text())),
             "exact": postings(exact),
             "content": sec.display_text()[:MAX_STORED],
             **meta,
@@ -105,7 +104,13 @@ def page_documents(page: Page) -> list[dict]:
     return docs
 
 
-def analyze_sliced(relpath: str, sliced: str) -> list[dict]:
-    """Parse a sliced page (see :func:`search.extract.slice_page`) and analyse its sections."""
+def spell_words(page: Page) -> list[str]:
+    """English words (three letters or more, not stemmed) of a page, for did-you-mean."""
+    texts = [page.title] + [t for s in page.sections for t in (s.heading, s.prose(), s.code_text())]
+    return [w for w, _ in _spell_terms(*texts)]
+
+
+def analyze_sliced(relpath: str, sliced: str) -> tuple[list[dict], list[str]]:
+    """Parse a sliced page (see :func:`search.extract.slice_page`): its documents and words."""
     page = parse_page(relpath, sliced)
-    return page_documents(page) if page else []
+    return (page_documents(page), spell_words(page)) if page else ([], [])

@@ -54,12 +54,12 @@ class _Generation:
         self.index = whoosh_index.open_dir(str(index_dir))
         self.lexicon = Lexicon.load(index_dir / LEXICON_FILE)
         self.reader = self.index.reader()
-        self.stored: list[dict] = []
-        for _docnum, fields in self.reader.iter_docs():
+        self.stored: list[dict] = [{} for _ in range(self.reader.doc_count_all())]
+        for docnum, fields in self.reader.iter_docs():  # deleted documents are skipped
             fields.setdefault("page", "")
             fields.setdefault("id", fields["page"])
             fields["tag_list"] = [t for t in fields.get("tags", "").split(",") if t]
-            self.stored.append(fields)
+            self.stored[docnum] = fields
         self.scorer = Scorer(self.reader)
 
     def close(self) -> None:

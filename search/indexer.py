@@ -1,10 +1,12 @@
 """Build the search index of a built site: ``SITE_DIR/.search-index/``, replaced whole.
 
-Steps: find the HTML pages; in worker processes (both cores) slice each page, hash the slice and
-either take its analysed documents from the cache (keyed by that hash, the analysis version and
-the dictionaries) or parse and analyse it; write all documents with one Whoosh writer into a
-temporary folder next to the target; add ``lexicon.json`` (homophone and spelling vocabulary) and
-``build.json`` (build id, counts); then rename the folder into place. The previous index is kept
+Steps: find the HTML pages; in worker processes (both cores) slice each page and hash the slice;
+a page whose hash equals the previous index's (``pages.json``) costs nothing more; others take
+their analysed documents from the cache (keyed by that hash, the analysis version and the
+dictionaries) or are parsed and analysed. The documents are written with one Whoosh writer into
+a temporary folder next to the target (a copy of the previous index when there is one, updated
+in place); then ``lexicon.json`` (homophones, English words), ``pages.json`` (page hashes) and
+``build.json`` (build id, counts) are added and the folder is renamed into place. The previous index is kept
 as ``.search-index.old`` until the next build, so a server still reading it is never cut off.
 """
 
@@ -26,7 +28,7 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 
-from search.analysis import ANALYSIS_VERSION, has_cjk, pinyin_key
+from search.analysis import ANALYSIS_VERSION, pinyin_key
 from search.documents import analyze_sliced
 from search.extract import slice_page
 from search.lexicon import cache_root, data_fingerprint, segmenter
@@ -37,6 +39,7 @@ log = logging.getLogger("mkdocs.plugins.kb.search")
 INDEX_NAME = ".search-index"
 BUILD_FILE = "build.json"
 LEXICON_FILE = "lexicon.json"
+MANIFEST_FILE = "pages.json"
 SKIP_FILES = frozenset(("404.html",))
 
 
@@ -57,6 +60,7 @@ class BuildInfo:
     cached: int
     seconds: float
     analysis: str
+    unchanged: int = 0
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=1)
@@ -124,30 +128,50 @@ class AnalysisCache:
 
 _worker_cache: AnalysisCache | None = None
 _salt = ""
+_known: dict[str, str] = {}
 
 
-def _init_worker(cache_path: str | None, salt: str) -> None:
-    global _worker_cache, _salt
+def _init_worker(cache_path: str | None, salt: str, known: dict[str, str]) -> None:
+    global _worker_cache, _salt, _known
     _worker_cache = AnalysisCache(Path(cache_path)) if cache_path else None
     _salt = salt
+    _known = known
 
 
-def _process(job: tuple[str, str]) -> tuple[str, str, list[dict], bool]:
-    """Worker: read, slice, hash, then cached or fresh analysis of one page."""
+Result = tuple[str, str, str, list[dict] | None, list[str] | None]
+
+
+def _process(job: tuple[str, str]) -> Result:
+    """Worker: read, slice and hash one page; unchanged since the last index → nothing more;
+    else its analysis from the cache or made now. Returns (rel, key, status, docs, words)."""
     relpath, fullpath = job
     with open(fullpath, encoding="utf-8", errors="replace") as fh:
         sliced = slice_page(fh.read())
     if sliced is None:
-        return relpath, "", [], True
+        return relpath, "", "skip", None, None
     key = hashlib.sha1(f"{_salt}\0{relpath}\0{sliced}".encode()).hexdigest()
+    if _known.get(relpath) == key:
+        return relpath, key, "same", None, None
     if _worker_cache is not None:
-        docs = _worker_cache.get(key)
-        if docs is not None:
-            return relpath, key, docs, True
-    return relpath, key, analyze_sliced(relpath, sliced), False
+        hit = _worker_cache.get(key)
+        if hit is not None:
+            return relpath, key, "cached", hit[0], hit[1]
+    docs, words = analyze_sliced(relpath, sliced)
+    return relpath, key, "analysed", docs, words
 
 
 # -------------------------------------------------------------------------------------- build
+
+
+def _manifest(index_dir: Path, salt: str) -> dict | None:
+    """The page manifest of a complete, compatible previous index (else None)."""
+    if read_build_info(index_dir) is None:
+        return None
+    try:
+        data = json.loads((index_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if data.get("salt") == salt else None
 
 
 def build_index(
@@ -158,7 +182,12 @@ def build_index(
     cache_dir: str | os.PathLike[str] | None = None,
     use_cache: bool = True,
 ) -> BuildInfo:
-    """Index the built site at ``site_dir``; return what was recorded in ``build.json``."""
+    """Index the built site at ``site_dir``; return what was recorded in ``build.json``.
+
+    When the target already holds an index of the same analysis (MkDocs keeps dot folders of
+    the site folder between builds), only changed, new and removed pages are written: the
+    previous index is copied to the temporary folder and updated there.
+    """
     started = time.perf_counter()
     site = Path(site_dir).resolve()
     if not site.is_dir():
@@ -167,72 +196,99 @@ def build_index(
     salt = f"{ANALYSIS_VERSION}:{data_fingerprint()}"
     cache_path = (Path(cache_dir) if cache_dir else cache_root()) / "analysis.sqlite"
     cache_arg = str(cache_path) if use_cache else None
+    old = _manifest(target, salt) if use_cache else None
+    known = {rel: e["key"] for rel, e in old["pages"].items()} if old else {}
     jobs = [(rel, str(site / rel)) for rel in html_pages(site)]
     procs = procs or min(os.cpu_count() or 1, 4)
 
     segmenter()  # load jieba once, before forking, so workers share it
-    results: dict[str, tuple[str, list[dict], bool]] = {}
+    results: dict[str, Result] = {}
     if procs > 1 and len(jobs) > 32:
         ctx = multiprocessing.get_context("fork")
-        with ctx.Pool(procs, initializer=_init_worker, initargs=(cache_arg, salt)) as pool:
-            for rel, key, docs, hit in pool.imap_unordered(_process, jobs, chunksize=16):
-                results[rel] = (key, docs, hit)
+        with ctx.Pool(procs, initializer=_init_worker, initargs=(cache_arg, salt, known)) as pool:
+            for res in pool.imap_unordered(_process, jobs, chunksize=16):
+                results[res[0]] = res
     else:
-        _init_worker(cache_arg, salt)
+        _init_worker(cache_arg, salt, known)
         for job in jobs:
-            rel, key, docs, hit = _process(job)
-            results[rel] = (key, docs, hit)
+            res = _process(job)
+            results[res[0]] = res
 
     cache = AnalysisCache(cache_path if use_cache else None)
-    cache.put_many([(k, d) for k, d, hit in results.values() if k and not hit])
+    cache.put_many([(r[1], (r[3], r[4])) for r in results.values() if r[2] == "analysed"])
     cache.close()
 
     tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
     if tmp.exists():
         shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
     try:
-        info = _write(tmp, results, started, salt)
+        if old is not None:
+            shutil.copytree(target, tmp)
+        else:
+            tmp.mkdir(parents=True)
+        info = _write(tmp, results, old, started, salt)
         _swap(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     log.info(
-        "search: indexed %d pages (%d sections) in %.2fs, %d analysed, %d from cache",
-        info.pages, info.documents, info.seconds, info.analysed, info.cached,
+        "search: indexed %d pages (%d sections) in %.2fs: %d analysed, %d cached, %d unchanged",
+        info.pages, info.documents, info.seconds, info.analysed, info.cached, info.unchanged,
     )
     return info
 
 
-def _write(tmp: Path, results: dict, started: float, salt: str) -> BuildInfo:
-    ix = whoosh_index.create_in(str(tmp), make_schema())
+def _write(tmp: Path, results: dict[str, Result], old: dict | None, started: float,
+           salt: str) -> BuildInfo:
+    """Write (or update) the Whoosh index in ``tmp`` plus lexicon, manifest and build info."""
+    schema = make_schema()
+    pages_now = {rel: r for rel, r in results.items() if r[2] != "skip"}
+    old_pages: dict[str, dict] = old["pages"] if old else {}
+    if old is None:
+        ix = whoosh_index.create_in(str(tmp), schema)
+    else:
+        ix = whoosh_index.open_dir(str(tmp))
     writer = ix.writer(limitmb=256)
+    if old is not None:  # drop the sections of pages that changed or disappeared
+        gone = {e["url"] for rel, e in old_pages.items()
+                if rel not in pages_now or pages_now[rel][2] != "same"}
+        if gone:
+            with ix.reader() as reader:
+                for docnum, fields in reader.iter_docs():
+                    if fields.get("page", "") in gone:
+                        writer.delete_document(docnum)
+    manifest: dict[str, dict] = {}
     digest = hashlib.sha1(salt.encode())
-    pages = documents = analysed = cached = 0
-    for rel in sorted(results):
-        key, docs, hit = results[rel]
-        if not docs:
-            continue
+    counts = {"analysed": 0, "cached": 0, "same": 0}
+    for rel in sorted(pages_now):
+        _, key, status, docs, words = pages_now[rel]
+        if status == "same":
+            manifest[rel] = old_pages[rel]
+        else:
+            if not docs:
+                continue
+            for doc in docs:
+                writer.add_document(**doc)
+            manifest[rel] = {"key": key, "url": docs[0]["page"] if docs else "",
+                             "sections": len(docs), "words": words or []}
+        counts[status] += 1
         digest.update(key.encode())
-        pages += 1
-        analysed += not hit
-        cached += hit
-        for doc in docs:
-            writer.add_document(**doc)
-            documents += 1
     writer.commit()
     with ix.reader() as reader:
-        (tmp / LEXICON_FILE).write_text(
-            json.dumps(_lexicon(reader), ensure_ascii=False), encoding="utf-8"
-        )
+        lexicon = _lexicon(reader, manifest)
+    (tmp / LEXICON_FILE).write_text(json.dumps(lexicon, ensure_ascii=False), encoding="utf-8")
+    (tmp / MANIFEST_FILE).write_text(
+        json.dumps({"salt": salt, "pages": manifest}, ensure_ascii=False), encoding="utf-8"
+    )
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
     info = BuildInfo(
         build_id=f"{stamp}-{digest.hexdigest()[:10]}",
         built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        pages=pages,
-        documents=documents,
-        analysed=analysed,
-        cached=cached,
+        pages=len(manifest),
+        documents=sum(e["sections"] for e in manifest.values()),
+        analysed=counts["analysed"],
+        cached=counts["cached"],
+        unchanged=counts["same"],
         seconds=round(time.perf_counter() - started, 3),
         analysis=salt,
     )
@@ -240,20 +296,20 @@ def _write(tmp: Path, results: dict, started: float, salt: str) -> BuildInfo:
     return info
 
 
-def _lexicon(reader) -> dict:
-    """Homophone groups of the Chinese words and document counts of the English words."""
+def _lexicon(reader, manifest: dict[str, dict]) -> dict:
+    """Homophone groups of the indexed Chinese words; page counts of the English words."""
     homophones: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for tbytes, tinfo in reader.iter_field("text"):
         word = tbytes.decode("utf-8")
-        if 2 <= len(word) <= 4 and has_cjk(word) and all("\u3400" <= c for c in word):
+        if 2 <= len(word) <= 4 and all("\u3400" <= c <= "\u9fff" for c in word):
             homophones[pinyin_key(word)].append((word, tinfo.doc_frequency()))
-    spell = {
-        tbytes.decode("utf-8"): tinfo.doc_frequency()
-        for tbytes, tinfo in reader.iter_field("spell")
-    }
+    spell: dict[str, int] = defaultdict(int)
+    for entry in manifest.values():
+        for word in entry.get("words", ()):
+            spell[word] += 1
     return {
         "homophones": {k: sorted(v, key=lambda x: -x[1])[:4] for k, v in homophones.items()},
-        "spell": spell,
+        "spell": dict(spell),
     }
 
 

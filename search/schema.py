@@ -56,7 +56,6 @@ def make_schema() -> fields.Schema:
         code=PreAnalyzed(),
         gram=PreAnalyzed(),
         pinyin=PreAnalyzed(phrase=False),
-        spell=PreAnalyzed(phrase=False),
         exact=PreAnalyzed(phrase=False),
         type=fields.ID(stored=True),
         doc_id=fields.ID(stored=True),

@@ -186,19 +186,35 @@ def test_hook_writes_index_with_build_info(search_site: Path):
     assert not [p for p in search_site.iterdir() if ".tmp-" in p.name]
 
 
-def test_kb_index_rebuild_uses_the_cache_and_replaces_whole(search_site: Path, tmp_path: Path):
-    """A second `kb index` analyses nothing again, gets a new build id, keeps the old as .old."""
+def test_rebuild_writes_only_changed_pages_and_uses_the_cache(search_site: Path,
+                                                               tmp_path: Path):
+    """Unchanged pages cost nothing, changed/removed pages are updated, the analysis cache
+    serves a full rebuild; every build gets a new id and keeps the previous index as .old."""
     site = tmp_path / "site"
     shutil.copytree(search_site, site)
+    shutil.rmtree(index_dir_for(site))
     cache = tmp_path / "cache"
     first = build_index(site, cache_dir=cache)
-    assert first.analysed == len(PAGES)
+    assert (first.analysed, first.unchanged) == (len(PAGES), 0)
     proc = subprocess.run([*KB, "index", str(site), "--cache-dir", str(cache)],
                           capture_output=True, text=True, cwd=ROOT, check=True)
-    assert f"indexed {len(PAGES)} pages" in proc.stdout and f"{len(PAGES)} cached" in proc.stdout
+    assert f"{len(PAGES)} unchanged" in proc.stdout
     second = read_build_info(index_dir_for(site))
-    assert second.analysed == 0 and second.build_id != first.build_id
+    assert second.build_id != first.build_id
     assert (site / ".search-index.old" / "build.json").exists()
+    page = site / "manuals" / "computer" / "index.html"
+    page.write_text(page.read_text(encoding="utf-8").replace("入网登记", "入网登记 量子纠缠"),
+                    encoding="utf-8")
+    shutil.rmtree(site / "notices" / "draft")
+    third = build_index(site, cache_dir=cache)
+    assert (third.analysed, third.unchanged, third.pages) == (1, len(PAGES) - 2, len(PAGES) - 1)
+    eng = SearchEngine(site)
+    assert pages(eng.search("量子纠缠")) == ["manuals/computer/"]
+    assert pages(eng.search("入网登记"))[0] == "manuals/computer/"
+    assert eng.search("打印机 停机").hits == []
+    shutil.rmtree(index_dir_for(site))
+    fourth = build_index(site, cache_dir=cache)
+    assert (fourth.analysed, fourth.cached) == (0, len(PAGES) - 1)
 
 
 def test_kb_index_of_missing_site_fails_clearly(tmp_path: Path):

@@ -32,6 +32,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     print(
         f"indexed {info.pages} pages ({info.documents} sections) in {info.seconds:.2f}s "
-        f"[{info.analysed} analysed, {info.cached} cached]; build {info.build_id}"
+        f"[{info.analysed} analysed, {info.cached} from cache, {info.unchanged} unchanged]; "
+        f"build {info.build_id}"
     )
     return 0

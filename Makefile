@@ -24,8 +24,8 @@ setup: $(VENV)/.installed
 build: setup
 	$(BIN)/mkdocs build --strict -d $(SITE)
 
-serve: setup
-	$(BIN)/mkdocs serve -a $(HOST):$(PORT)
+serve: build
+	$(BIN)/kb serve $(SITE) --host $(HOST) --port $(PORT)
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

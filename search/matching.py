@@ -19,8 +19,8 @@ from search.analysis import analyze, cut, query_grams, has_cjk, normalize, pinyi
 from search.lexicon import in_dictionary, stopwords, synonyms
 from search.query import ParsedQuery
 
-SYNONYM_WEIGHT = 0.6
-CROSS_SCRIPT_WEIGHT = 0.45
+SYNONYM_WEIGHT = 0.8
+CROSS_SCRIPT_WEIGHT = 0.6
 REPAIR_WEIGHT = 0.85
 SINGLE_CHAR_WEIGHT = 0.5
 MAX_CONCEPTS = 12

@@ -27,6 +27,9 @@ GRAM_BOOST = 1.2
 PINYIN_BOOST = 4.0
 MULTI_TERM_FACTOR = 0.6
 PHRASE_BONUS = 0.3
+#: score × (floor + (1 − floor) · coverage^power): pages matching all concepts first
+COVERAGE_FLOOR = 0.25
+COVERAGE_POWER = 2.0
 CACHE_ENTRIES = 20000
 LENGTH_FIELDS = (*FIELD_BOOSTS, "gram")
 
@@ -226,7 +229,8 @@ class Scorer:
             covered.setdefault(d, 0.0)
         for d, s in totals.items():
             frac = covered[d] / weight_sum if weight_sum else 1.0
-            s *= (0.25 + 0.75 * frac * frac) * (1 + PHRASE_BONUS * min(bonus.get(d, 0), 2))
+            s *= COVERAGE_FLOOR + (1 - COVERAGE_FLOOR) * frac**COVERAGE_POWER
+            s *= 1 + PHRASE_BONUS * min(bonus.get(d, 0), 2)
             final[d] = s + (1000.0 if d in exact else 0.0)
         excluded: set[int] = set()
         for ph in plan.excluded:

@@ -61,7 +61,8 @@ def on_page_context(context: dict[str, Any], *, page: Page, config: MkDocsConfig
         return context
     state = kb_audience.state()
     repo_path = state.roots.repo_path(page.file) if state.roots else page.file.src_uri
-    level = kb_audience.page_level(page.file.src_uri, repo_path, catalog, _settings)
+    level = kb_audience.page_level(page.file.src_uri, page.file.url, repo_path, catalog,
+                                   _settings, page.meta.get("confidentiality"))
     top = getattr(page, "kb_top", None) or []
     top.insert(0, kb_audience.level_banner(level))
     page.kb_top = top  # type: ignore[attr-defined]

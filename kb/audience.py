@@ -362,11 +362,20 @@ def level_banner(level: str) -> Markup:
     return Markup('<div class="kb-page-level">{}</div>').format(level_badge(level))
 
 
-def page_level(src_uri: str, repo_path: str, catalog: Catalog, settings: KBSettings) -> str:
-    """Level of a page of this build: its catalog entry's, else its location's default."""
+def page_level(src_uri: str, url: str, repo_path: str, catalog: Catalog, settings: KBSettings,
+               declared: object = None) -> str:
+    """Level of a page of this build: its catalog entry's; for a generated page (archived
+    version, comparison) the document's under whose URL it lives, raised to the level the page
+    declares in its front matter; else its location's default."""
     entry = catalog.by_src_uri(src_uri)
     if entry is not None:
         return entry.level
+    owners = [e for e in catalog.entries if e.url.strip("/") and url.startswith(e.url)]
+    if owners:
+        level = max(owners, key=lambda e: len(e.url)).level
+        if isinstance(declared, str) and declared in ("public", "internal", "confidential"):
+            level = max(level, declared, key=level_rank)
+        return level
     first = repo_path.split("/", 1)[0]
     return next((r.confidentiality for r in settings.roots if r.dir.strip("/") == first),
                 settings.docs_confidentiality)

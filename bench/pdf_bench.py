@@ -128,7 +128,7 @@ def main() -> None:
     print(f"ours    whole demo ({o['pdfs']} PDFs, {o['pages']} pages)   "
           f"{o['all_s']:.1f} s  = {o['all_s'] / o['pages']:.3f} s/page")
     print(f"ours    unchanged rebuild: {o['again_rendered']} PDFs rendered, "
-          f"{o['again_reused']} from cache; PDF step {o['again_step']:.2f} s "
+          f"{o['again_reused']} from cache; PDF render/copy step {o['again_step']:.2f} s "
           f"(build {o['again_s'] + o['base']:.1f} s vs {o['base']:.1f} s without PDFs)")
     print(f"to-pdf  site build without PDF        {t['base']:.1f} s")
     print(f"to-pdf  whole site ({t['pdfs']} PDF, {t['pages']} pages)      "

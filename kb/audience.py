@@ -390,8 +390,9 @@ def report_path(config: MkDocsConfig, settings: KBSettings, audience: Level) -> 
 def write_report(path: Path, site_dir: str) -> dict:
     """Log the restricted links at INFO and write the report (never inside the site)."""
     for link in _state.links:
-        log.info("%s%s: link to %s (above audience %s) rendered as restricted text",
-                 link.source, f":{link.line}" if link.line else "", link.target, _state.audience)
+        log.info("%s%s: link to %s (left out: %s) rendered as restricted text", link.source,
+                 f":{link.line}" if link.line else "", link.target,
+                 _state.reasons.get(link.target, "not in this build"))
     data = {
         "audience": _state.audience,
         "restricted_links": [asdict(link) for link in _state.links],

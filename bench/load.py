@@ -131,7 +131,7 @@ def main() -> int:
     parser.add_argument("--site", help="built site to serve (default: build the demo)")
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=30.0)
-    parser.add_argument("--threads", type=int, default=8, help="kb serve threads per worker")
+    parser.add_argument("--threads", type=int, default=4, help="kb serve threads per worker")
     parser.add_argument("--workers", type=int, default=2, help="kb serve worker processes")
     parser.add_argument("--cache", type=int, default=1024,
                         help="kb serve answer cache (0: every query runs the engine)")

@@ -84,7 +84,7 @@ class Served:
         self.lines: queue.Queue[str] = queue.Queue()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "kb.cli", "serve", str(site), "--port", "0",
-             "--threads", "8", "--log", str(log)],
+             "--log", str(log)],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=build_env(),
             cwd=ROOT)
         threading.Thread(target=self._drain, daemon=True).start()

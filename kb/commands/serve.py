@@ -30,7 +30,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     parser.add_argument("site_dir", nargs="?", default="site", help="built site (default: site)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8000, help="port (0: any free port)")
-    parser.add_argument("--threads", type=int, default=8, help="threads per worker (default 8)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker (default 4)")
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
                         help="processes sharing the port (default: 2 on a multi-core host)")
     parser.add_argument("--log", dest="search_log", default="",

@@ -164,7 +164,9 @@
     // Material runs its own search on keyup of the input: keep that from happening.
     this.blockKeyup = function (ev) { if (ev.target === input) ev.stopPropagation(); };
     window.addEventListener("keyup", this.blockKeyup, true);
-    this.onInput = function () { self.schedule(); };
+    // while an IME composes (pinyin letters), wait for the Chinese characters it commits
+    this.onInput = function (ev) { if (!ev.isComposing) self.schedule(); };
+    input.addEventListener("compositionend", function () { if (self.panel) self.schedule(); });
     this.onKeydown = function (ev) { self.keydown(ev); };
     input.addEventListener("input", this.onInput);
     input.addEventListener("keydown", this.onKeydown);

@@ -272,6 +272,8 @@ def plan(parsed: ParsedQuery, lexicon: Lexicon, df, expand) -> Plan:
     found = _repair(units(parsed.text), lexicon, df)
     found, compounds = _split_rare(found, df)
     kept = [u for u in found if u[0] not in stop] or found
+    seen: set[str] = set()
+    kept = [u for u in kept if not (u[0] in seen or seen.add(u[0]))]  # each word once, in order
     corrected: dict[str, str] = {}
     for surface, is_key, fix in kept[:MAX_CONCEPTS]:
         alts: list[tuple[str, float]] = [(surface, 1.0)]

@@ -158,6 +158,12 @@ def test_plan_builds_concepts_with_synonyms_and_repairs():
     assert p2.suggestion == "password"
 
 
+def test_repeated_words_make_one_concept():
+    """A word typed many times (or pasted 5,000 times) is searched once."""
+    p = plan(parse("密码 " * 30 + "口令 密码"), Lexicon({}), lambda w: 1, lambda _: [])
+    assert [c.surface for c in p.concepts] == ["密码", "口令"]
+
+
 def test_query_words_of_mixed_text():
     """Mixed Chinese/English queries give Chinese words and English stems."""
     assert query_words("激活 Windows 11") == ["激活", "window", "11"]

@@ -34,7 +34,6 @@ class OpenedIndex:
         try:
             self.engine = SearchEngine(index_dir=path)
             self.info = self.engine.info()
-            _fill_root_page(self.engine)
         except BaseException:
             self.close()
             raise
@@ -55,17 +54,6 @@ class OpenedIndex:
         if self.fd is not None:
             os.close(self.fd)
             self.fd = None
-
-
-def _fill_root_page(engine: SearchEngine) -> None:
-    """Work around sections of the site's home page stored without ``page``/``id``.
-
-    Whoosh does not store an empty ID value, and the home page's URL is ``""``; the engine
-    reads ``stored["page"]``. Remove once the indexer stores those fields for the home page.
-    """
-    for fields in getattr(engine.generation(), "stored", []):
-        fields.setdefault("page", "")
-        fields.setdefault("id", fields["page"])
 
 
 def open_engine(index_dir: Path) -> OpenedIndex:

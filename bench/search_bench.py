@@ -59,12 +59,12 @@ def generate_big(out: Path, n: int) -> tuple[Path, list[Path]]:
         src = sources[i % len(sources)]
         copy = i // len(sources)
         text = src.read_text(encoding="utf-8")
-        rel = src.relative_to(PAGES).with_suffix("")
+        rel = src.relative_to(PAGES).as_posix()  # names may hold dots: mkfs.fat.md
         if copy:
             head, _, rest = text.partition("\n")
             text = f"{head}（{copy}）\n{rest}"
-            rel = Path(f"copy{copy}") / rel
-        dest = docs / rel.with_suffix(".md")
+            rel = f"copy{copy}/{rel}"
+        dest = docs / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
         dest.write_text(text, encoding="utf-8")
         written.append(dest)

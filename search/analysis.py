@@ -27,12 +27,13 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
 from whoosh.formats import Positions
+from whoosh.system import pack_uint
 from whoosh.lang.porter import stem as _porter
 
 from search.lexicon import segmenter
 
 #: bump when the analysis output changes, so cached analyses are recomputed
-ANALYSIS_VERSION = "7"
+ANALYSIS_VERSION = "8"
 
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _RUN = re.compile(rf"([{CJK}]+)|([a-z0-9]+(?:[._\-][a-z0-9]+)*[+#]*)")
@@ -69,6 +70,7 @@ def runs(text: str) -> Iterator[tuple[bool, str]]:
             yield False, m.group(2)
 
 
+@lru_cache(maxsize=200_000)
 def code_terms(token: str) -> list[tuple[str, int]]:
     """Terms for one English/code token with their position offsets.
 
@@ -85,11 +87,17 @@ def code_terms(token: str) -> list[tuple[str, int]]:
     return out
 
 
+@lru_cache(maxsize=200_000)
+def _cut(run: str) -> tuple[str, ...]:
+    return tuple(segmenter().cut(run, HMM=False))
+
+
 def cut(run: str) -> list[str]:
     """jieba precise cut of a CJK run, without HMM (deterministic for index and query)."""
-    return list(segmenter().cut(run, HMM=False))
+    return list(_cut(run))
 
 
+@lru_cache(maxsize=200_000)
 def subwords(word: str) -> list[str]:
     """Dictionary words of two and three characters inside a longer word (jieba search mode)."""
     if len(word) < 3:
@@ -163,21 +171,22 @@ def query_words(text: str) -> list[str]:
 Posting = tuple[bytes, int, float, bytes]
 
 
-def postings(tokens: Iterable[Token], gap: int = 0) -> list[Posting]:
-    """Whoosh postings (term bytes, freq, weight, encoded positions) for pre-analysed tokens."""
+def postings(tokens: Iterable[Token], positions: bool = False) -> list[Posting]:
+    """Whoosh postings (term bytes, freq, weight, value) of pre-analysed tokens; the value is
+    the encoded positions for positional fields, else the frequency."""
+    if not positions:
+        freqs: dict[str, int] = defaultdict(int)
+        for term, _ in tokens:
+            freqs[term] += 1
+        return [(t.encode("utf-8"), f, float(f), pack_uint(f)) for t, f in freqs.items()]
     poses: dict[str, list[int]] = defaultdict(list)
     for term, pos in tokens:
-        poses[term].append(pos + gap)
+        poses[term].append(pos)
     out = []
     for term, plist in poses.items():
         plist.sort()
         out.append((term.encode("utf-8"), len(plist), float(len(plist)), _POSITIONS.encode(plist)))
     return out
-
-
-def shift(tokens: list[Token], offset: int) -> list[Token]:
-    """Tokens moved by ``offset`` positions (to keep separate parts out of each other's phrases)."""
-    return [(t, p + offset) for t, p in tokens]
 
 
 # ---------------------------------------------------------------------------------------- pinyin

@@ -102,12 +102,15 @@ def feed_links(folder: str, here: str, category: str | None = None) -> str:
 
 
 def feed_head_links(folder: str, here: str, site_name: str, category: str | None = None) -> list[str]:
-    """``<link rel="alternate">`` tags so browsers and readers discover the feeds."""
+    """``<link rel="alternate feed">`` tags so browsers and readers discover the feeds.
+
+    Not a bare ``rel="alternate"``: Material reads ``link[rel=alternate]`` as another language
+    version of the site and fetches ``sitemap.xml`` beside it (a 404 in the console)."""
     rss, atom = feed_uris(folder, category)
     title = html.escape(f"{site_name} · 通知公告" + (f" · {category}" if category else ""))
-    return [f'<link rel="alternate" type="application/rss+xml" title="{title}" '
+    return [f'<link rel="alternate feed" type="application/rss+xml" title="{title}" '
             f'href="{html.escape(get_relative_url(rss, here))}">',
-            f'<link rel="alternate" type="application/atom+xml" title="{title}" '
+            f'<link rel="alternate feed" type="application/atom+xml" title="{title}" '
             f'href="{html.escape(get_relative_url(atom, here))}">']
 
 

@@ -48,7 +48,7 @@ def actions_html(links: list[tuple[str, str, str]], printable: bool = True) -> M
              .format(href, title, label) for label, href, title in links]
     if printable:
         parts.append(Markup('<button type="button" class="md-button kb-print-button" '
-                            'onclick="window.print()" title="用浏览器打印本页">打印</button>'))
+                            'data-kb-print title="用浏览器打印本页">打印</button>'))
     return Markup('<div class="kb-print-actions" data-kb-pdf="omit">{}</div>').format(
         Markup("").join(parts))
 

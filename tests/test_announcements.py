@@ -329,9 +329,9 @@ def test_feed_dates_in_site_time_zone(site_1127: Path) -> None:
 
 
 def test_feeds_discoverable_from_pages(site_1127: Path) -> None:
-    """Home, archive and notice pages announce the feeds with <link rel="alternate">."""
+    """Home, archive and notice pages announce the feeds with <link rel="alternate feed">."""
     for url in ("", "announcements/", "announcements/2026/2026-11-20-mail-upgrade/"):
-        types = page(site_1127, url).xpath('//head/link[@rel="alternate"]/@type')
+        types = page(site_1127, url).xpath('//head/link[@rel="alternate feed"]/@type')
         assert "application/rss+xml" in types and "application/atom+xml" in types, url
 
 

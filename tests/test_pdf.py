@@ -329,7 +329,7 @@ def test_pages_link_their_pdfs_and_print(pdf_site: Path) -> None:
         assert sorted(links) == sorted(labels), (page, links)
         for href in links.values():
             assert (pdf_site / page).parent.joinpath(href).resolve().is_file(), (page, href)
-        assert tree.xpath("//div[@class='kb-print-actions']/button[@onclick='window.print()']")
+        assert tree.xpath("//div[@class='kb-print-actions']/button[@data-kb-print]")
 
 
 def test_training_catalog_lists_every_course(pdf_site: Path) -> None:
@@ -394,6 +394,9 @@ def test_print_stylesheet_in_chromium(pdf_site: Path, browser, static_server,
         page.wait_for_selector("article a[href^='https://www.example.org']", state="attached")
         chrome = (".md-header", ".md-sidebar--primary", ".md-footer", ".kb-print-actions")
         assert all(page.locator(sel).first.is_visible() for sel in chrome)  # on screen
+        page.evaluate("() => { window.print = () => { window.__kbPrinted = true; }; }")
+        page.locator("[data-kb-print]").first.click()
+        assert page.evaluate("() => window.__kbPrinted === true")  # the 打印 button prints
         page.emulate_media(media="print")
         assert not any(page.locator(sel).first.is_visible() for sel in chrome)
         assert page.locator(".kb-control").is_visible()

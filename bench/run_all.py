@@ -32,9 +32,12 @@ BENCHMARKS: dict[str, tuple[str, list[str], str]] = {
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("names", nargs="*", choices=[[], *BENCHMARKS], metavar="NAME",
+    parser.add_argument("names", nargs="*", metavar="NAME",
                         help=f"benchmarks to run (default all: {', '.join(BENCHMARKS)})")
     args = parser.parse_args()
+    unknown = [n for n in args.names if n not in BENCHMARKS]
+    if unknown:
+        parser.error(f"unknown benchmark {', '.join(unknown)}; expected one of {', '.join(BENCHMARKS)}")
     failed = []
     for name in args.names or list(BENCHMARKS):
         script, extra, what = BENCHMARKS[name]

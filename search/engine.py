@@ -1,8 +1,8 @@
 """The search engine: open an index (and reopen it when a new build replaces it), run queries,
 rank, group sections into pages, count facets, make snippets.
 
-Ranking: Whoosh BM25F over the text fields (boosts in :data:`search.schema.FIELD_BOOSTS`) gives
-candidates; each candidate's score is then multiplied by how much of the query it covers
+Ranking (see :mod:`search.scoring`): BM25F over the text fields (boosts in
+:data:`search.schema.FIELD_BOOSTS`), multiplied by how much of the query a section covers
 (concepts weighted by rarity), so sections matching all query words come before those matching
 some; an exact title or ``doc_id`` match comes first. Pages are ranked by their best section.
 """
@@ -109,6 +109,19 @@ class SearchEngine:
                 self._gen = _Generation(self.index_dir, info)
             self._stamp = stamp
             return self._gen
+
+    def close(self) -> None:
+        """Release the open index (the next search opens the current one again)."""
+        with self._lock:
+            if self._gen is not None:
+                self._gen.close()
+            self._gen = None
+            self._stamp = None
+
+    @property
+    def doc_count(self) -> int:
+        """Sections in the served index."""
+        return self.generation().info.documents
 
     def info(self) -> BuildInfo:
         """Build id, counts and timing of the index being served."""

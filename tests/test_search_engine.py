@@ -217,6 +217,14 @@ def test_rebuild_writes_only_changed_pages_and_uses_the_cache(search_site: Path,
     assert (fourth.analysed, fourth.cached) == (0, len(PAGES) - 1)
 
 
+def test_engine_close_and_reopen(search_site: Path):
+    """close() releases the index; the next search opens it again."""
+    eng = SearchEngine(search_site)
+    assert eng.doc_count == read_build_info(index_dir_for(search_site)).documents
+    eng.close()
+    assert pages(eng.search("防火墙"))[0] == "manuals/firewall/"
+
+
 def test_kb_index_of_missing_site_fails_clearly(tmp_path: Path):
     """`kb index` of a folder that does not exist exits 2 with a message."""
     proc = subprocess.run([*KB, "index", str(tmp_path / "nope")], capture_output=True,

@@ -461,3 +461,28 @@ def test_site_folder_of_another_audience_loses_its_index(tmp_path: Path) -> None
     mark_site(str(tmp_path), "confidential")
     clear_other_audience(str(tmp_path), "public")
     assert not (tmp_path / ".search-index").exists() and not (tmp_path / ".search-index.old").exists()
+
+
+def test_chapter_goes_with_its_manual_and_levels_order() -> None:
+    """A chapter of a manual above the audience is left out even when its own level is lower."""
+    from types import SimpleNamespace
+
+    from kb.audience import level_reason
+
+    manual = SimpleNamespace(level="confidential", manual=None)
+    chapter = SimpleNamespace(level="public", manual=manual)
+    page = SimpleNamespace(level="internal", manual=None)
+    public, internal = level_reason("public"), level_reason("internal")
+    assert "confidential" in (internal(chapter) or "") and internal(page) is None
+    assert "internal" in (public(page) or "") and level_reason("confidential")(chapter) is None
+
+
+def test_references_found_in_every_link_form() -> None:
+    """Inline links and images, reference definitions and raw HTML; not external or absolute."""
+    from kb.audience import references
+
+    text = ('![图](images/a.svg "标题") [表](files/b%20c.xlsx#p) <img src="images/d.png">\n'
+            '[ref]: ../images/e.svg\n[外部](https://example.org/x.png) [根](/assets/f.svg)\n'
+            "<a href='files/g.pdf'>下载</a>\n")
+    assert sorted(references(text)) == ["../images/e.svg", "files/b c.xlsx", "files/g.pdf",
+                                        "images/a.svg", "images/d.png"]

@@ -1,0 +1,228 @@
+"""Material's fallback search index (``search/search_index.json``) written from OUR search index.
+
+Why: Material's search plugin parses every page again and, because jieba is importable, segments
+its Chinese text in ``on_page_context`` — about as much work as rendering the page. Our engine
+(:mod:`search`) has already cut every page into sections for the Whoosh index, so this module
+keeps the plugin (its search box, worker and options stay exactly as configured) but gives it an
+index object that does no work, and writes the JSON the theme's worker loads from the sections
+stored in ``SITE_DIR/.search-index`` after that index is built. The in-site search UI falls back
+to this JSON when the search API is unreachable (e.g. under ``mkdocs serve``).
+
+Chinese runs are segmented like Material does (words joined by U+200B, which the theme's
+``separator`` splits on), with our segmenter (IT user dictionary); each section's result is
+cached by the hash of its title and text (``segments.pickle`` under the search cache folder), so
+an unchanged section costs nothing on the next build. Page flags Material honours — front matter
+``search: exclude: true`` and ``search: boost``, and the ``tags`` list — are recorded per page
+while pages render and kept in ``SITE_DIR/.search-fallback.json``, so a ``mkdocs serve --dirty``
+rebuild that renders one page still writes the whole index.
+
+Theme coupling (Material 9.x), all here: the plugin instance ``config.plugins["material/search"]``,
+its ``search_index`` attribute (created in its ``on_config``) with the two methods the plugin
+calls — ``add_entry_from_context(page)`` and ``generate_search_index(prev) -> str`` — and the JSON
+layout ``{"config": {lang, separator, pipeline, fields}, "docs": [{location, title, text, tags?,
+boost?}]}``. When the plugin is missing or disabled nothing is changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import logging
+import multiprocessing
+import os
+import pickle
+import re
+from pathlib import Path
+from urllib.parse import unquote
+from typing import Any
+
+from mkdocs.config.defaults import MkDocsConfig
+
+log = logging.getLogger("mkdocs.plugins.kb.search")
+
+PLUGIN = "material/search"
+STATE_FILE = ".search-fallback.json"
+CACHE_FILE = "segments.pickle"
+#: bump when the segmented output changes
+SEGMENT_VERSION = "1"
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+ZWSP = "\u200b"
+
+
+class DeferredIndex:
+    """Stands in for Material's ``SearchIndex``: records page flags, indexes nothing."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.config = config
+        self.pages: dict[str, dict[str, Any]] = {}
+
+    def add_entry_from_context(self, page: Any) -> None:
+        """Remember what Material would honour for this page (exclude, tags, boost)."""
+        meta = page.meta or {}
+        search = meta.get("search") if isinstance(meta.get("search"), dict) else {}
+        flags: dict[str, Any] = {}
+        if search.get("exclude"):
+            flags["exclude"] = True
+        if "boost" in search:
+            flags["boost"] = search["boost"]
+        tags = meta.get("tags")
+        if isinstance(tags, list):
+            flags["tags"] = [str(t) for t in tags if t and isinstance(t, (str, int, float, bool))]
+        self.pages[unquote(page.url)] = flags
+
+    def generate_search_index(self, prev: Any = None) -> str:
+        """A valid but empty index; :func:`write` replaces it once our index is built."""
+        return json.dumps({"config": self.config, "docs": []}, separators=(",", ":"))
+
+
+def _plugin(config: MkDocsConfig) -> Any | None:
+    plugin = config.plugins.get(PLUGIN)
+    if plugin is None or not getattr(plugin.config, "enabled", False):
+        return None
+    return plugin
+
+
+def install(config: MkDocsConfig) -> bool:
+    """Give Material's search plugin a :class:`DeferredIndex` (call after its ``on_config``)."""
+    plugin = _plugin(config)
+    if plugin is None or not hasattr(plugin, "search_index"):
+        return False
+    if not isinstance(plugin.search_index, DeferredIndex):
+        cfg = {k: plugin.config[k] for k in ("lang", "separator", "pipeline", "fields")}
+        plugin.search_index = DeferredIndex(cfg)
+    return True
+
+
+# ------------------------------------------------------------------------------ segmentation
+
+
+def segment(text: str) -> str:
+    """Chinese runs cut into words joined by U+200B (as Material's plugin does)."""
+    from search.analysis import cut
+
+    def repl(m: re.Match[str]) -> str:
+        return ZWSP + ZWSP.join(cut(m.group(0))) + ZWSP
+
+    return _HAN.sub(repl, text).strip(ZWSP)
+
+
+def _segment_pair(item: tuple[str, str]) -> tuple[str, str]:
+    return segment(item[0]), segment(html.escape(item[1], quote=False))
+
+
+def section_key(title: str, text: str) -> str:
+    """Cache key of one section's segmented title and text."""
+    return hashlib.sha1(f"{SEGMENT_VERSION}\0{title}\0{text}".encode()).hexdigest()
+
+
+class SegmentCache:
+    """Segmented (title, text) by :func:`section_key`; rewritten with only the keys in use."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.data: dict[str, tuple[str, str]] = {}
+        self.used: set[str] = set()
+        self.misses = 0
+        if path is not None and path.is_file():
+            try:
+                with open(path, "rb") as fh:
+                    self.data = pickle.load(fh)
+            except (OSError, pickle.PickleError, EOFError, ValueError) as exc:
+                log.info("search: fallback segment cache unreadable (%s); starting afresh", exc)
+                self.data = {}
+
+    def resolve(self, items: list[tuple[str, str]], procs: int) -> list[tuple[str, str]]:
+        """Segmented pairs for ``items`` (title, text), computing only the missing ones."""
+        keys = [section_key(t, x) for t, x in items]
+        todo = {k: it for k, it in zip(keys, items) if k not in self.data}
+        self.misses = len(todo)
+        if todo:
+            from search.lexicon import segmenter
+
+            segmenter()  # load the dictionary once, before forking
+            pending = list(todo.items())
+            if procs > 1 and len(pending) > 400:
+                with multiprocessing.get_context("fork").Pool(procs) as pool:
+                    done = pool.map(_segment_pair, [it for _, it in pending], chunksize=64)
+            else:
+                done = [_segment_pair(it) for _, it in pending]
+            self.data.update((k, v) for (k, _), v in zip(pending, done))
+        self.used.update(keys)
+        return [self.data[k] for k in keys]
+
+    def save(self) -> None:
+        if self.path is None:
+            return
+        keep = {k: self.data[k] for k in self.used if k in self.data}
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+            with open(tmp, "wb") as fh:
+                pickle.dump(keep, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, self.path)
+        except OSError as exc:  # a cache that cannot be written only costs time next build
+            log.info("search: fallback segment cache not written (%s)", exc)
+
+
+# ------------------------------------------------------------------------------------ output
+
+
+def _page_flags(site_dir: Path, recorded: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """This build's page flags merged over the previous build's (dirty rebuilds render few)."""
+    path = site_dir / STATE_FILE
+    try:
+        flags = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        flags = {}
+    flags.update(recorded)
+    path.write_text(json.dumps(flags, ensure_ascii=False), encoding="utf-8")
+    return flags
+
+
+def sections(index_dir: Path) -> list[dict[str, Any]]:
+    """Stored fields of every section of our Whoosh index, in index order."""
+    from whoosh import index as whoosh_index
+
+    ix = whoosh_index.open_dir(str(index_dir))
+    with ix.reader() as reader:
+        return [fields for _, fields in reader.iter_docs()]
+
+
+def entries(secs: list[dict[str, Any]], flags: dict[str, dict[str, Any]],
+            cache: SegmentCache, procs: int = 2) -> list[dict[str, Any]]:
+    """Material index entries for our sections (pages Material would skip left out)."""
+    chosen = [s for s in secs if not flags.get(unquote(s.get("page", "")), {}).get("exclude")]
+    pairs = [((s.get("heading") or s.get("title") or "").strip(), (s.get("content") or "").strip())
+             for s in chosen]
+    out = []
+    for sec, (title, text) in zip(chosen, cache.resolve(pairs, procs)):
+        entry: dict[str, Any] = {"location": sec["id"], "title": title, "text": text}
+        page = flags.get(unquote(sec.get("page", "")), {})
+        if "tags" in page:
+            entry["tags"] = page["tags"]
+        if "boost" in page:
+            entry["boost"] = page["boost"]
+        out.append(entry)
+    return out
+
+
+def write(config: MkDocsConfig, index_dir: Path, cache_dir: Path | None = None) -> int | None:
+    """Write ``search/search_index.json`` from our index; return its entry count (None: not ours)."""
+    plugin = _plugin(config)
+    if plugin is None or not isinstance(getattr(plugin, "search_index", None), DeferredIndex):
+        return None
+    from search.lexicon import cache_root
+
+    site = Path(config.site_dir)
+    deferred: DeferredIndex = plugin.search_index
+    flags = _page_flags(site, deferred.pages)
+    cache = SegmentCache((cache_dir or cache_root()) / CACHE_FILE)
+    docs = entries(sections(index_dir), flags, cache, procs=min(os.cpu_count() or 1, 2))
+    cache.save()
+    out = site / "search" / "search_index.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"config": deferred.config, "docs": docs}, ensure_ascii=False,
+                              separators=(",", ":"), default=str), encoding="utf-8")
+    log.info("search: fallback index of %d sections (%d segmented now)", len(docs), cache.misses)
+    return len(docs)

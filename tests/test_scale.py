@@ -1,0 +1,89 @@
+"""Scale work (issue 11): the theme's fallback search index written from our index, its cache."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kb import search_fallback
+from kb.search_fallback import ZWSP, SegmentCache, segment
+
+
+def test_segment_joins_chinese_words_with_zero_width_spaces() -> None:
+    """Chinese runs are cut into words joined by U+200B; other text is left alone."""
+    out = segment("修改密码 VPN 客户端")
+    assert out.replace(ZWSP, "") == "修改密码 VPN 客户端"
+    assert f"{ZWSP}客户端" in out and not out.startswith(ZWSP)
+
+
+def test_segment_cache_skips_unchanged_and_redoes_changed_sections(tmp_path: Path) -> None:
+    """A second build segments nothing that is unchanged and only the section that changed."""
+    path = tmp_path / "segments.pickle"
+    items = [("口令管理", "口令长度不少于十二位。"), ("备份", "每周备份一次数据库。")]
+    first = SegmentCache(path)
+    done = first.resolve(items, procs=1)
+    assert first.misses == 2 and ZWSP in done[0][1]
+    first.save()
+
+    again = SegmentCache(path)
+    assert again.resolve(items, procs=1) == done and again.misses == 0
+
+    changed = [items[0], ("备份", "每天备份一次数据库。")]
+    third = SegmentCache(path)
+    out = third.resolve(changed, procs=1)
+    assert third.misses == 1
+    assert out[0] == done[0] and out[1] != done[1] and "每天" in out[1][1]
+
+
+def test_segment_cache_escapes_text_and_survives_a_corrupt_file(tmp_path: Path) -> None:
+    """Section text is HTML-escaped (the theme shows it as HTML); a broken cache is ignored."""
+    path = tmp_path / "segments.pickle"
+    path.write_bytes(b"not a pickle")
+    cache = SegmentCache(path)
+    (title, text), = cache.resolve([("脚本", "<script>alert(1)</script> 注入")], procs=1)
+    assert "<script>" not in text and "&lt;script&gt;" in text and cache.misses == 1
+
+
+def _whoosh_sections(site: Path) -> list[dict]:
+    return search_fallback.sections(site / ".search-index")
+
+
+def test_fallback_index_has_every_section_of_our_index(demo_site: Path) -> None:
+    """search/search_index.json lists our sections, minus pages marked ``search: exclude``."""
+    data = json.loads((demo_site / "search" / "search_index.json").read_text("utf-8"))
+    assert data["config"]["lang"] == ["zh"] and "\\u200b" in data["config"]["separator"]
+    flags = json.loads((demo_site / search_fallback.STATE_FILE).read_text("utf-8"))
+    excluded = {url for url, f in flags.items() if f.get("exclude")}
+    assert excluded, "the demo has generated pages that Material search leaves out"
+    secs = _whoosh_sections(demo_site)
+    expected = {s["id"] for s in secs if s["page"] not in excluded}
+    locations = [d["location"] for d in data["docs"]]
+    assert set(locations) == expected and len(locations) == len(expected)
+    assert not any(loc.split("#")[0] in excluded for loc in locations)
+    assert any(ZWSP in d["text"] for d in data["docs"])  # Chinese segmented for the worker
+
+
+def test_material_search_box_and_worker_still_in_pages(demo_site: Path) -> None:
+    """The theme still renders its search dialog and its worker configuration."""
+    page = (demo_site / "about" / "index.html").read_text("utf-8")
+    assert 'data-md-component="search"' in page and "workers/search." in page
+
+
+@pytest.mark.browser
+def test_material_search_answers_chinese_from_our_fallback(browser, demo_site: Path,
+                                                           static_server) -> None:
+    """Without the search API, Material's search finds a Chinese word from our JSON."""
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        page.goto(static_server(demo_site) + "about/")
+        page.wait_for_selector("html[data-kb-search=down]", state="attached")
+        page.click("[data-md-component=search-query]")
+        page.keyboard.type("用户手册", delay=30)
+        page.wait_for_selector(".md-search-result__item")
+        found = page.locator(".md-search-result__item").all_inner_texts()
+        assert any("手册" in t for t in found), found
+    finally:
+        context.close()

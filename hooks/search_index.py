@@ -13,6 +13,19 @@ from mkdocs.exceptions import PluginError
 log = logging.getLogger("mkdocs.plugins.kb.search")
 
 
+def on_page_context(context, *, page, config, nav):
+    """Mark pages whose front matter says ``search: exclude: true`` (results page, notice
+    archive listings, tag index) with ``<meta name="kb:noindex">`` so the indexer skips them."""
+    from search.extract import noindex_tag
+
+    tag = noindex_tag(page.meta)
+    if tag:
+        head = getattr(page, "kb_head", None) or []
+        head.append(tag)
+        page.kb_head = head  # type: ignore[attr-defined]
+    return context
+
+
 def on_post_build(*, config: MkDocsConfig) -> None:
     """Index every page of the built site; a failure stops the build (the old index stays)."""
     from search import build_index

@@ -39,6 +39,7 @@ BLOCKS = frozenset(
     "figcaption h4 h5 h6 br hr".split()
 )
 HEADINGS = frozenset(("h1", "h2", "h3"))
+NOINDEX_META = "kb:noindex"
 KB_META = ("type", "doc_id", "version", "status", "confidentiality", "tags", "updated", "archived")
 
 
@@ -99,12 +100,34 @@ def slice_page(source: str) -> str | None:
     head_end = source.find("</head>")
     head = source[: head_end if head_end > 0 else 0]
     metas = "".join(m.group(0) for m in _META.finditer(head))
+    if is_noindex(metas):
+        return None
     title = _TITLE.search(head)
     crumbs = " \x1f ".join(breadcrumb(source[:start]))
     return (
         f"{metas}\n<title>{title.group(1) if title else ''}</title>\n"
         f"<!--crumbs:{html.escape(crumbs)}-->\n{source[start : end + 10]}"
     )
+
+
+def is_noindex(head: str) -> bool:
+    """True when the page's head asks not to be indexed: ``<meta name="kb:noindex">`` (our
+    utility pages: results page, tag index, notice archive listings) or ``robots`` noindex."""
+    for m in _META.finditer(head):
+        attrs = {k.lower(): v[1:-1].lower() for k, v in _ATTR.findall(m.group(0))}
+        name = attrs.get("name", "")
+        if name == NOINDEX_META or (name == "robots" and "noindex" in attrs.get("content", "")):
+            return True
+    return False
+
+
+def noindex_tag(page_meta: dict) -> str | None:
+    """The ``<head>`` tag that keeps a page out of the index, for a page whose front matter says
+    ``search: exclude: true`` (Material's own switch for its search), else None."""
+    search = page_meta.get("search") if isinstance(page_meta, dict) else None
+    if isinstance(search, dict) and search.get("exclude") is True:
+        return f'<meta name="{NOINDEX_META}" content="true">'
+    return None
 
 
 def breadcrumb(before_article: str) -> list[str]:

@@ -25,6 +25,7 @@ MAIN_HTML = """{% extends "base.html" %}
 {%- if page and page.meta and page.meta[k] is defined %}
 <meta name="kb:{{ k }}" content="{{ page.meta[k] | join(',') if page.meta[k] is sequence and page.meta[k] is not string else page.meta[k] }}">
 {%- endif %}{% endfor %}
+{%- if page and page.kb_head %}{{ page.kb_head | join("\n") }}{% endif %}
 {% endblock %}
 """
 
@@ -121,6 +122,14 @@ status: published
 
 请勿在表单中粘贴 &lt;script&gt;alert(1)&lt;/script&gt; 之类的代码，系统会记录。
 """,
+    "listing.md": """---
+search:
+  exclude: true
+---
+# 通知列表
+
+防火墙端口开放申请 · 计算机入网登记 · 汇总清单页
+""",
     "notices/draft.md": """---
 type: announcement
 status: draft
@@ -130,6 +139,10 @@ status: draft
 三楼打印机周五停机维护，请使用二楼打印机。
 """,
 }
+
+
+#: pages the index holds (listing.md says `search: exclude: true`)
+INDEXED = len(PAGES) - 1
 
 
 def make_project(folder: Path) -> Path:
@@ -181,7 +194,7 @@ def test_hook_writes_index_with_build_info(search_site: Path):
     idx = index_dir_for(search_site)
     info = read_build_info(idx)
     assert idx == search_site / ".search-index" and info is not None
-    assert info.pages == len(PAGES) and info.documents > info.pages
+    assert info.pages == INDEXED and info.documents > info.pages
     assert info.build_id
     assert not [p for p in search_site.iterdir() if ".tmp-" in p.name]
 
@@ -195,10 +208,10 @@ def test_rebuild_writes_only_changed_pages_and_uses_the_cache(search_site: Path,
     shutil.rmtree(index_dir_for(site))
     cache = tmp_path / "cache"
     first = build_index(site, cache_dir=cache)
-    assert (first.analysed, first.unchanged) == (len(PAGES), 0)
+    assert (first.analysed, first.unchanged) == (INDEXED, 0)
     proc = subprocess.run([*KB, "index", str(site), "--cache-dir", str(cache)],
                           capture_output=True, text=True, cwd=ROOT, check=True)
-    assert f"{len(PAGES)} unchanged" in proc.stdout
+    assert f"{INDEXED} unchanged" in proc.stdout
     second = read_build_info(index_dir_for(site))
     assert second.build_id != first.build_id
     assert (site / ".search-index.old" / "build.json").exists()
@@ -207,14 +220,14 @@ def test_rebuild_writes_only_changed_pages_and_uses_the_cache(search_site: Path,
                     encoding="utf-8")
     shutil.rmtree(site / "notices" / "draft")
     third = build_index(site, cache_dir=cache)
-    assert (third.analysed, third.unchanged, third.pages) == (1, len(PAGES) - 2, len(PAGES) - 1)
+    assert (third.analysed, third.unchanged, third.pages) == (1, INDEXED - 2, INDEXED - 1)
     eng = SearchEngine(site)
     assert pages(eng.search("量子纠缠")) == ["manuals/computer/"]
     assert pages(eng.search("入网登记"))[0] == "manuals/computer/"
     assert eng.search("打印机 停机").hits == []
     shutil.rmtree(index_dir_for(site))
     fourth = build_index(site, cache_dir=cache)
-    assert (fourth.analysed, fourth.cached) == (0, len(PAGES) - 1)
+    assert (fourth.analysed, fourth.cached) == (0, INDEXED - 1)
 
 
 def test_engine_close_and_reopen(search_site: Path):
@@ -249,6 +262,12 @@ def test_engine_reloads_a_replaced_index(search_site: Path, tmp_path: Path):
 
 
 # ------------------------------------------------------------------------------ ranking
+
+
+def test_pages_excluded_from_search_are_not_indexed(engine: SearchEngine):
+    """A page with `search: exclude: true` front matter (a listing of other pages) is left out."""
+    assert engine.search("汇总清单页").hits == []
+    assert "listing/" not in pages(engine.search("防火墙端口开放申请"))
 
 
 def test_chinese_words_find_the_page(engine: SearchEngine):

@@ -30,6 +30,7 @@ hooks:
   - hooks/roots.py
   - hooks/documents.py
   - hooks/history.py
+  - hooks/slots.py
 nav:
   - 首页: index.md
   - 关于: about.md

@@ -1,9 +1,20 @@
 """Scale benchmark: our build vs plain Material on synthetic knowledge bases of N pages.
 
 For each N it generates the same pages twice (bench/synth.py): once with this repository's
-configuration and hooks, once for plain Material (no hooks, default navigation), builds both in
-fresh processes and prints build ms/page, output KB/page, search index seconds and size, peak
-memory, and our build time as a ratio of plain Material's in the same run.
+configuration and hooks (committed to a git repository), once for plain Material (no hooks,
+default navigation, Material's search plugin), and builds them in fresh processes:
+
+* ``ours cold``  — empty caches (search analysis, fallback segments, git data) and a new site
+  folder; only jieba's dictionary cache (not content) is copied in, as on any machine that built
+  once;
+* ``ours warm``  — the same build again: same site folder (its ``.search-index`` is updated in
+  place) and caches; nothing changed;
+* ``plain``      — plain Material, same pages.
+
+Per page figures divide by the number of source Markdown pages. ``KB/page`` counts the served
+site (everything but dot folders); the Whoosh index (``SITE_DIR/.search-index``, never served)
+is given separately. ``index s`` is the indexer's own time (``build.json`` ``seconds``). Peak
+memory is the largest resident size of the build process or any child it waited for.
 
     .venv/bin/python bench/scale.py                 # N = 500, 2000, 5000
     .venv/bin/python bench/scale.py --sizes 500 --no-plain
@@ -14,10 +25,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,17 +52,21 @@ except Exception as exc:
     print(f"build failed: {exc}", file=sys.stderr)
     code = 1
 elapsed = time.perf_counter() - start
-peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-           resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-print("KB-BENCH " + json.dumps({"seconds": elapsed, "peak_kb": peak, "code": code}), file=sys.stderr)
+self_ru = resource.getrusage(resource.RUSAGE_SELF)
+kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+print("KB-BENCH " + json.dumps({"seconds": elapsed, "peak_kb": max(self_ru.ru_maxrss, kids.ru_maxrss),
+      "cpu": self_ru.ru_utime + self_ru.ru_stime + kids.ru_utime + kids.ru_stime, "code": code}),
+      file=sys.stderr)
 """
 
 
 @dataclass
 class Result:
     label: str
-    pages: int
+    pages: int  # source Markdown pages
+    html: int  # HTML pages written
     seconds: float
+    cpu: float
     peak_mb: float
     output_kb: float
     index_kb: float
@@ -66,13 +81,20 @@ class Result:
         return self.output_kb / self.pages
 
 
-def _size_kb(folder: Path, *, skip: str | None = None) -> float:
+def _size_kb(folder: Path, *, skip_dot: bool) -> float:
     total = 0
     for dirpath, dirnames, filenames in os.walk(folder):
-        if skip and skip in dirnames:
-            dirnames.remove(skip)
+        if skip_dot:
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+            filenames = [f for f in filenames if not f.startswith(".")]
         total += sum(os.path.getsize(os.path.join(dirpath, f)) for f in filenames)
     return total / 1024
+
+
+def source_pages(project: Path) -> int:
+    """Markdown pages of a synthetic project (docs/ plus the content roots)."""
+    return sum(1 for sub in ("docs", "policies", "manuals") if (project / sub).is_dir()
+               for _ in (project / sub).rglob("*.md"))
 
 
 def build(project: Path, site: Path, label: str, env: dict[str, str]) -> Result:
@@ -84,15 +106,46 @@ def build(project: Path, site: Path, label: str, env: dict[str, str]) -> Result:
     if line is None or json.loads(line[9:])["code"] != 0:
         raise SystemExit(f"{label}: build failed\n{proc.stderr[-3000:]}")
     data = json.loads(line[9:])
-    pages = sum(1 for _ in site.rglob("index.html"))
     index = site / INDEX_DIR
     index_seconds = None
     meta = index / "build.json"
     if meta.is_file():
         index_seconds = json.loads(meta.read_text(encoding="utf-8")).get("seconds")
-    return Result(label, pages, data["seconds"], data["peak_kb"] / 1024,
-                  _size_kb(site, skip=INDEX_DIR), _size_kb(index) if index.is_dir() else 0.0,
-                  index_seconds)
+    html = sum(1 for p in site.rglob("*.html") if not any(s.startswith(".") for s in p.parts))
+    return Result(label, source_pages(project), html, data["seconds"], data["cpu"],
+                  data["peak_kb"] / 1024, _size_kb(site, skip_dot=True),
+                  _size_kb(index, skip_dot=False) if index.is_dir() else 0.0, index_seconds)
+
+
+def fresh_cache(folder: Path) -> Path:
+    """An empty search cache folder, with jieba's dictionary cache (not content) copied in."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    from search.lexicon import cache_root
+
+    jieba_cache = cache_root() / "jieba.cache"
+    if jieba_cache.is_file():
+        shutil.copy2(jieba_cache, folder / "jieba.cache")
+    return folder
+
+
+def run_size(n: int, work: Path, env: dict[str, str], plain: bool) -> list[Result]:
+    """Cold and warm builds of ours (and plain Material's) for ``n`` pages."""
+    project = synth.write_project(n, work / f"ours-{n}")
+    site = work / f"ours-{n}-site"
+    if site.exists():
+        shutil.rmtree(site)
+    ours_env = {**env, "KB_SEARCH_CACHE": str(fresh_cache(work / f"cache-{n}"))}
+    results = [build(project, site, "ours cold", ours_env),
+               build(project, site, "ours warm", ours_env)]
+    if plain:
+        plain_site = work / f"plain-{n}-site"
+        if plain_site.exists():
+            shutil.rmtree(plain_site)
+        results.append(build(synth.write_plain_project(n, work / f"plain-{n}"), plain_site,
+                             "plain Material", env))
+    return results
 
 
 def main() -> None:
@@ -101,39 +154,46 @@ def main() -> None:
     parser.add_argument("--no-plain", action="store_true", help="skip the plain Material builds")
     parser.add_argument("--work", type=Path, default=None, help="folder for projects and sites")
     args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
     work = args.work or Path(tempfile.mkdtemp(prefix="kb-scale-"))
     env = {**os.environ, "KB_TODAY": "2026-11-27", "NO_MKDOCS_2_WARNING": "1"}
-    results: list[tuple[Result, Result | None]] = []
+    env.pop("KB_AUDIENCE", None)
+    env.pop("KB_PREVIEW", None)
+    print(f"load average before: {os.getloadavg()[0]:.1f} (2 cores shared: figures are noisy)")
+    table: dict[int, list[Result]] = {}
     for n in args.sizes:
-        ours = build(synth.write_project(n, work / f"ours-{n}"), work / f"ours-{n}-site",
-                     "ours", env)
-        plain = None
-        if not args.no_plain:
-            plain = build(synth.write_plain_project(n, work / f"plain-{n}"),
-                          work / f"plain-{n}-site", "plain Material", env)
-        results.append((ours, plain))
-        _print_row(n, ours, plain)
-    if len(results) > 1:
-        small, large = results[0][0], results[-1][0]
-        print(f"\nnear-linear: time at {args.sizes[-1]} = {large.seconds / small.seconds:.1f}x "
-              f"time at {args.sizes[0]} ({args.sizes[-1] / args.sizes[0]:.0f}x the pages)")
+        table[n] = run_size(n, work, env, not args.no_plain)
+        _print_rows(n, table[n])
+    _print_summary(args.sizes, table)
     print(f"work folder: {work}")
 
 
-def _print_row(n: int, ours: Result, plain: Result | None) -> None:
-    print(f"\nN = {n}")
-    header = f"{'build':16} {'pages':>6} {'s':>7} {'ms/page':>8} {'KB/page':>8} {'peak MB':>8} " \
-             f"{'index s':>8} {'index MB':>9}"
-    print(header)
-    for r in (ours, plain):
-        if r is None:
-            continue
+def _print_rows(n: int, results: list[Result]) -> None:
+    print(f"\nN = {n}  (load average {os.getloadavg()[0]:.1f})")
+    print(f"{'build':15} {'pages':>6} {'html':>6} {'s':>7} {'ms/page':>8} {'cpu s':>7} "
+          f"{'KB/page':>8} {'peak MB':>8} {'index s':>8} {'index MB':>9}")
+    for r in results:
         idx_s = f"{r.index_seconds:.2f}" if r.index_seconds is not None else "-"
-        print(f"{r.label:16} {r.pages:6d} {r.seconds:7.2f} {r.ms_per_page:8.2f} "
-              f"{r.kb_per_page:8.1f} {r.peak_mb:8.0f} {idx_s:>8} {r.index_kb / 1024:9.1f}")
+        print(f"{r.label:15} {r.pages:6d} {r.html:6d} {r.seconds:7.2f} {r.ms_per_page:8.2f} "
+              f"{r.cpu:7.1f} {r.kb_per_page:8.1f} {r.peak_mb:8.0f} {idx_s:>8} "
+              f"{r.index_kb / 1024:9.1f}")
+    plain = next((r for r in results if r.label == "plain Material"), None)
     if plain is not None:
-        print(f"ours / plain Material time: {ours.seconds / plain.seconds:.2f}")
+        ratios = ", ".join(f"{r.label} {r.seconds / plain.seconds:.2f}" for r in results
+                           if r is not plain)
+        print(f"time / plain Material: {ratios}")
     sys.stdout.flush()
+
+
+def _print_summary(sizes: list[int], table: dict[int, list[Result]]) -> None:
+    if len(sizes) < 2:
+        return
+    small, large = sizes[0], sizes[-1]
+    print()
+    for i, label in enumerate(("ours cold", "ours warm")):
+        a, b = table[small][i], table[large][i]
+        print(f"near-linear ({label}): time at {large} = {b.seconds / a.seconds:.1f}x time at "
+              f"{small} ({b.pages / a.pages:.1f}x the pages)")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 The mix follows a department knowledge base after some years: controlled policies with full
 metadata, manuals with chapters, training courses, announcements spread over several years,
 and plain reference pages drawn from ``../shared/corpora/tldr-zh`` (CC BY 4.0). The project uses
-this repository's ``mkdocs.yml``, hooks and theme files, so it builds with our configuration;
+this repository's ``mkdocs.yml``, hooks and theme files and is committed to a fresh git
+repository (the history hook reads git), so it builds with our configuration;
 :func:`write_plain_project` lays the same pages out for plain Material (no hooks).
 
     python bench/synth.py 2000 /tmp/kb-2000
@@ -13,9 +14,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import random
 import re
 import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -284,7 +287,22 @@ def write_project(total: int, project: Path) -> Path:
     (project / "mkdocs.yml").write_text(config, encoding="utf-8")
     _write(project, INDEX_PAGES)
     _write(project, content(total))
+    commit_all(project)
     return project
+
+
+def commit_all(project: Path, message: str = "synthetic knowledge base") -> None:
+    """Make ``project`` a git repository with one commit (the history hook reads git)."""
+    env = {"GIT_AUTHOR_NAME": "张伟", "GIT_AUTHOR_EMAIL": "zhangwei@infocenter.example",
+           "GIT_COMMITTER_NAME": "张伟", "GIT_COMMITTER_EMAIL": "zhangwei@infocenter.example",
+           "GIT_AUTHOR_DATE": "2026-11-01T09:00:00+08:00",
+           "GIT_COMMITTER_DATE": "2026-11-01T09:00:00+08:00", "PATH": os.environ["PATH"],
+           "HOME": os.environ.get("HOME", "/tmp")}
+    if not (project / ".git").exists():
+        subprocess.run(["git", "init", "-q", "-b", "main"], cwd=project, check=True, env=env)
+    (project / ".gitignore").write_text(".cache/\nsite/\n", encoding="utf-8")
+    subprocess.run(["git", "add", "-A"], cwd=project, check=True, env=env)
+    subprocess.run(["git", "commit", "-q", "-m", message], cwd=project, check=True, env=env)
 
 
 def write_plain_project(total: int, project: Path) -> Path:

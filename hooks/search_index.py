@@ -18,9 +18,9 @@ def on_page_context(context, *, page, config, nav):
     archive listings, tag index) with ``<meta name="kb:noindex">`` so the indexer skips them."""
     from search.extract import noindex_tag
 
-    tag = noindex_tag(page.meta)
+    head = getattr(page, "kb_head", None) or []
+    tag = noindex_tag(page.meta, head)
     if tag:
-        head = getattr(page, "kb_head", None) or []
         head.append(tag)
         page.kb_head = head  # type: ignore[attr-defined]
     return context

@@ -121,13 +121,19 @@ def is_noindex(head: str) -> bool:
     return False
 
 
-def noindex_tag(page_meta: dict) -> str | None:
+def noindex_tag(page_meta: dict, head: list[str] | None = None) -> str | None:
     """The ``<head>`` tag that keeps a page out of the index, for a page whose front matter says
-    ``search: exclude: true`` (Material's own switch for its search), else None."""
+    ``search: exclude: true`` (Material's own switch for its search), else None.
+
+    Archived versions and comparisons (``<meta name="kb:archived">`` already in ``head``) set
+    that switch too, to stay out of the theme's search box, but our index keeps them, marked
+    archived, for ``archived:true`` queries."""
     search = page_meta.get("search") if isinstance(page_meta, dict) else None
-    if isinstance(search, dict) and search.get("exclude") is True:
-        return f'<meta name="{NOINDEX_META}" content="true">'
-    return None
+    if not (isinstance(search, dict) and search.get("exclude") is True):
+        return None
+    if any('name="kb:archived"' in str(tag) for tag in head or ()):
+        return None
+    return f'<meta name="{NOINDEX_META}" content="true">'
 
 
 def breadcrumb(before_article: str) -> list[str]:

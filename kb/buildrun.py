@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,6 +113,15 @@ class _Capture(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.run.records.append(LogRecord(record.levelname, record.name, record.getMessage()))
+
+
+def find_config(path: str, command: str) -> Path | None:
+    """``path`` (a ``-f`` option) when it is a file; else say so on stderr and return None."""
+    if Path(path).is_file():
+        return Path(path)
+    print(f"kb {command}: {path}: no such file (run in the repository or use -f)",
+          file=sys.stderr)
+    return None
 
 
 def load(config_file: str | os.PathLike[str], **overrides: Any) -> MkDocsConfig:

@@ -159,22 +159,25 @@ def _start(project: Path, target: Path, *extra: str,
         env=build_env({**_env(), **(env or {})}))
 
 
-def _wait_for_line(proc: subprocess.Popen[str], needle: str, timeout: float = 120) -> str:
-    """Read the process's stderr until a line contains ``needle``."""
+def _wait_for_line(proc: subprocess.Popen[str], needle: str, timeout: float = 300) -> str:
+    """Read the process's stderr (raw, unbuffered) until it contains ``needle``; the timeout
+    only guards against a hang."""
     assert proc.stderr is not None
+    fd = proc.stderr.fileno()
     deadline = time.monotonic() + timeout
-    seen = []
+    seen = b""
     while time.monotonic() < deadline:
-        ready, _, _ = select.select([proc.stderr], [], [], 1)
+        ready, _, _ = select.select([fd], [], [], 1)
         if ready:
-            line = proc.stderr.readline()
-            if not line and proc.poll() is not None:
-                break
-            seen.append(line)
-            if needle in line:
-                return line
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break  # the process ended
+            seen += chunk
+            if needle.encode() in seen:
+                return seen.decode(errors="replace")
     proc.kill()
-    raise AssertionError(f"{needle!r} never printed; stderr so far:\n{''.join(seen)}")
+    raise AssertionError(f"{needle!r} never printed; stderr so far:\n"
+                         f"{seen.decode(errors='replace')}")
 
 
 def test_lock_serializes_publishes(project: Path, tmp_path: Path) -> None:
@@ -196,15 +199,29 @@ def test_lock_serializes_publishes(project: Path, tmp_path: Path) -> None:
     assert [line.split()[1] for line in log] == ["publish", "publish"]
 
 
-KILL_POINTS = ("building", *pub.STEPS)
+#: where publishes are killed: mid-build (temporary folder being written), then at each step
+KILL_POINTS = ("building", "verified", "renamed", "switched", "pruning")
+
+
+def _kill_at(proc: subprocess.Popen[str], target: Path, point: str) -> None:
+    if point == "building":
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and not any(
+                p.name.startswith(pub.TMP_PREFIX) and any(p.rglob("*.html"))
+                for p in (target / "releases").iterdir()):
+            time.sleep(0.02)
+    else:
+        _wait_for_line(proc, f"paused at {point}")
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
 def killed(project: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, str]]:
     """For each kill point: a target (3 releases, keep 1) whose publish was SIGKILLed there.
 
-    The publishes run at the same time; each is killed when it reports the named step (or, for
-    ``building``, as soon as its temporary release folder has files). Value: (target, current
+    Publishes run two at a time; each is killed when it reports the named step (or, for
+    ``building``, as soon as its temporary release folder has pages). Value: (target, current
     release before the publish).
     """
     base = tmp_path_factory.mktemp("kill") / "base"
@@ -213,31 +230,22 @@ def killed(project: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str,
     before = pub.current(base)
     assert before is not None
     targets = {}
-    procs = {}
-    for point in KILL_POINTS:
-        target = base.with_name(f"t-{point}")
-        shutil.copytree(base, target, symlinks=True)
-        targets[point] = (target, before)
-        pause = {} if point == "building" else {pub.PAUSE_ENV: point}
-        procs[point] = _start(project, target, "--keep", "1", env=pause)
-    try:
-        for point, proc in procs.items():
-            target = targets[point][0]
-            if point == "building":
-                deadline = time.monotonic() + 120
-                while time.monotonic() < deadline and not any(
-                        p.name.startswith(pub.TMP_PREFIX) and any(p.rglob("*.html"))
-                        for p in (target / "releases").iterdir()):
-                    time.sleep(0.02)
-            else:
-                _wait_for_line(proc, f"paused at {point}")
-            proc.send_signal(signal.SIGKILL)
-            proc.wait(timeout=30)
-    finally:
-        for proc in procs.values():
-            if proc.poll() is None:
-                proc.kill()
-            proc.communicate()
+    for batch in (KILL_POINTS[i:i + 2] for i in range(0, len(KILL_POINTS), 2)):
+        procs = {}
+        for point in batch:
+            target = base.with_name(f"t-{point}")
+            shutil.copytree(base, target, symlinks=True)
+            targets[point] = (target, before)
+            pause = {} if point == "building" else {pub.PAUSE_ENV: point}
+            procs[point] = _start(project, target, "--keep", "1", env=pause)
+        try:
+            for point, proc in procs.items():
+                _kill_at(proc, targets[point][0], point)
+        finally:
+            for proc in procs.values():
+                if proc.poll() is None:
+                    proc.kill()
+                proc.communicate()
     return targets
 
 
@@ -258,8 +266,8 @@ def test_sigkill_leaves_current_complete(killed: dict[str, tuple[Path, str]], po
 
 def test_next_publish_cleans_up_after_a_kill(project: Path,
                                              killed: dict[str, tuple[Path, str]]) -> None:
-    """After a kill mid-build, the next publish removes the leftovers and succeeds."""
-    target, _ = killed["built"]
+    """After a kill before the rename, the next publish removes the leftovers and succeeds."""
+    target, _ = killed["verified"]
     assert any(p.name.startswith(pub.TMP_PREFIX) for p in (target / "releases").iterdir())
     result = _publish(project, target, keep=10)
     assert pub.current(target) == result.name

@@ -8,8 +8,6 @@ Exit status 1 when there is an error or warning, 0 when clean (review notes neve
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -29,12 +27,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
 
 
 def run(args: argparse.Namespace) -> int:
+    from kb.buildrun import find_config
     from kb.checks import run_checks
 
-    config_file = Path(args.config_file)
-    if not config_file.is_file():
-        print(f"kb check: {args.config_file}: no such file (run in the repository or use -f)",
-              file=sys.stderr)
+    config_file = find_config(args.config_file, "check")
+    if config_file is None:
         return 2
     report = run_checks(config_file, base=args.base, site_dir=args.site_dir)
     if args.json:

@@ -35,14 +35,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
 
 
 def run(args: argparse.Namespace) -> int:
-    from kb.buildrun import load
+    from kb.buildrun import find_config, load
     from kb.config import kb_settings
 
-    config_file = Path(args.config_file).resolve()
-    if not config_file.is_file():
-        print(f"kb new: {args.config_file}: no such file (run in the repository or use -f)",
-              file=sys.stderr)
+    found = find_config(args.config_file, "new")
+    if found is None:
         return 2
+    config_file = found.resolve()
     config = load(config_file)
     project_dir = config_file.parent
     docs_dir = Path(config.docs_dir).resolve().relative_to(project_dir).as_posix()

@@ -37,11 +37,10 @@ def _say(text: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from kb import publish as pub
+    from kb.buildrun import find_config
 
-    config_file = Path(args.config_file)
-    if not config_file.is_file():
-        print(f"kb publish: {args.config_file}: no such file (run in the repository or use -f)",
-              file=sys.stderr)
+    config_file = find_config(args.config_file, "publish")
+    if config_file is None:
         return 2
     target = Path(args.target)
     if args.dry_run:

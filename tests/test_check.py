@@ -172,3 +172,15 @@ def test_missing_config_is_a_usage_error(tmp_path: Path) -> None:
     proc = subprocess.run([*KB, "check"], cwd=tmp_path, capture_output=True, text=True,
                           env=build_env())
     assert proc.returncode == 2 and "mkdocs.yml" in proc.stderr
+
+
+def test_demo_knowledge_base_passes(tmp_path: Path) -> None:
+    """The repository's own demo content passes kb check (review notes allowed)."""
+    from conftest import ROOT
+
+    proc = subprocess.run([*KB, "check", "--json", "--site-dir", str(tmp_path / "site")],
+                          cwd=ROOT, capture_output=True, text=True, env=build_env())
+    report = json.loads(proc.stdout)
+    assert proc.returncode == 0 and report["ok"], proc.stdout
+    assert report["pages"] > 20
+    assert {p["kind"] for p in report["problems"]} <= {"review"}

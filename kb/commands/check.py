@@ -8,6 +8,7 @@ Exit status 1 when there is an error or warning, 0 when clean (review notes neve
 from __future__ import annotations
 
 import argparse
+import os
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -22,6 +23,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     output.add_argument("--json", action="store_true", help="machine-readable report on stdout")
     output.add_argument("--annotate", action="store_true",
                         help="also print CI annotations (::error file=...,line=...::)")
+    parser.add_argument("--audience", choices=("public", "internal", "confidential"),
+                        default=os.environ.get("KB_AUDIENCE") or "confidential",
+                        help="audience of the checked build (default: KB_AUDIENCE, else "
+                             "confidential, the widest build, so every page is checked)")
     parser.add_argument("--site-dir", help="keep the checked build in this folder")
     parser.set_defaults(func=run)
 
@@ -33,7 +38,8 @@ def run(args: argparse.Namespace) -> int:
     config_file = find_config(args.config_file, "check")
     if config_file is None:
         return 2
-    report = run_checks(config_file, base=args.base, site_dir=args.site_dir)
+    report = run_checks(config_file, base=args.base, site_dir=args.site_dir,
+                        env={"KB_AUDIENCE": args.audience})
     if args.json:
         print(report.to_json())
     else:

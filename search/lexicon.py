@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import os
 import threading
 import warnings
@@ -71,6 +72,30 @@ def segmenter():
 def in_dictionary(word: str) -> bool:
     """True when jieba's dictionary (with ours) knows ``word`` as a word."""
     return bool(segmenter().FREQ.get(word))
+
+
+#: ``-log P(word)`` in jieba's general-language dictionary at or below which a word is generic
+#: (一次, 整个, 内容, 问题 …), and at or above which it is fully topical; weight in between rises
+COMMON_INFO = 7.5
+TOPICAL_INFO = 10.0
+GENERIC_WEIGHT = 0.35
+
+
+def topicality(word: str) -> float:
+    """How much a Chinese word says about a topic, from its frequency in general Chinese text
+    (jieba's dictionary, built from a large general corpus): 1.0 for rare words (口令, 防火墙)
+    and for words the dictionary lacks, down to :data:`GENERIC_WEIGHT` for everyday words
+    (一次, 整个, 内容) that a small site's own document frequencies cannot recognise as filler."""
+    tk = segmenter()
+    freq = tk.FREQ.get(word) or 0
+    if freq <= 0 or len(word) < 2:
+        return 1.0
+    info = math.log(tk.total / freq)
+    if info >= TOPICAL_INFO:
+        return 1.0
+    if info <= COMMON_INFO:
+        return GENERIC_WEIGHT
+    return GENERIC_WEIGHT + (1 - GENERIC_WEIGHT) * (info - COMMON_INFO) / (TOPICAL_INFO - COMMON_INFO)
 
 
 def _lines(path: Path) -> list[str]:

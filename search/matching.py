@@ -16,13 +16,15 @@ from functools import cached_property
 from pathlib import Path
 
 from search.analysis import analyze, cut, query_grams, has_cjk, normalize, pinyin_key, runs
-from search.lexicon import in_dictionary, stopwords, synonyms
+from search.lexicon import in_dictionary, stopwords, synonyms, topicality
 from search.query import ParsedQuery
 
 SYNONYM_WEIGHT = 0.8
 CROSS_SCRIPT_WEIGHT = 0.6
 REPAIR_WEIGHT = 0.85
 SINGLE_CHAR_WEIGHT = 0.5
+CHAR_WORD_WEIGHT = 0.6
+CHAR_WORDS = 4
 MAX_CONCEPTS = 12
 RARE_DF = 3
 MAX_PREFIX_TERMS = 24
@@ -58,6 +60,20 @@ class Lexicon:
                 for d in _deletions(word):
                     table.setdefault(d, []).append(word)
         return table
+
+    @cached_property
+    def _containing(self) -> dict[str, list[str]]:
+        table: dict[str, list[tuple[int, str]]] = {}
+        for group in self.homophones.values():
+            for word, df in group:
+                if len(word) == 2:
+                    for ch in set(word):
+                        table.setdefault(ch, []).append((df, word))
+        return {ch: [w for _, w in sorted(v, reverse=True)] for ch, v in table.items()}
+
+    def containing(self, char: str, limit: int = 4) -> list[str]:
+        """The most frequent indexed two-character words with ``char`` (丢 → 丢失, 丢弃)."""
+        return self._containing.get(char, [])[:limit]
 
     def correct(self, word: str) -> str | None:
         """The most frequent indexed English word within two edits of an unknown ``word``."""
@@ -270,6 +286,7 @@ def plan(parsed: ParsedQuery, lexicon: Lexicon, df, expand) -> Plan:
     stop = stopwords()
     syn = synonyms()
     found = _repair(units(parsed.text), lexicon, df)
+    found = [u for u in found if u[0] not in stop] or found  # 怎么办 is filler, not 怎么 + 办
     found, compounds = _split_rare(found, df)
     kept = [u for u in found if u[0] not in stop] or found
     seen: set[str] = set()
@@ -280,6 +297,9 @@ def plan(parsed: ParsedQuery, lexicon: Lexicon, df, expand) -> Plan:
         alts += [(s, _synonym_weight(surface, s)) for s in syn.get(surface, ())]
         if fix:
             alts.append((fix, REPAIR_WEIGHT))
+        elif len(surface) == 1 and has_cjk(surface) and not is_key:
+            # a one-character word (丢, 换, 装) is mostly written as a two-character one
+            alts += [(w, CHAR_WORD_WEIGHT) for w in lexicon.containing(surface, CHAR_WORDS)]
         elif not has_cjk(surface) and not df(surface):
             better = lexicon.correct(surface)
             if better:
@@ -289,6 +309,8 @@ def plan(parsed: ParsedQuery, lexicon: Lexicon, df, expand) -> Plan:
         if not found_alts:
             continue
         weight = SINGLE_CHAR_WEIGHT if len(surface) == 1 and has_cjk(surface) else 1.0
+        if has_cjk(surface) and not is_key:
+            weight *= topicality(surface)
         p.concepts.append(Concept(surface, found_alts, weight))
         p.highlight += [t for t, _ in alts]
     for prefix in parsed.prefixes:

@@ -8,6 +8,13 @@ apart) the term frequencies of all fields are combined before saturation (true B
     tf' = Σ_f boost_f · tf_f / (1 − b_f + b_f · len_f / avglen_f)
     score = idf · tf' · (k1 + 1) / (tf' + k1)
 
+Pages then get: × coverage (the rarity-weighted share of query concepts a section matches,
+each concept weighted by :func:`search.lexicon.topicality` too, so everyday words like 一次 or
+整个 count little) and × a naming bonus (the share of concepts named by the page title, the
+section heading or the page's first paragraph: a page titled with the query's topic beats one
+that merely repeats its words). ``K1`` is high (3.0) so that a word in a boosted field is not
+saturated down to the value of two body mentions.
+
 A Chinese word that jieba cut differently in a page still matches through its bigram phrase in
 the ``gram`` field. Postings read once are kept per index generation (bounded cache).
 """
@@ -21,7 +28,7 @@ from collections import OrderedDict
 from search.matching import Alternative, Concept, Phrase, Plan
 from search.schema import FIELD_B, FIELD_BOOSTS
 
-K1 = 1.2
+K1 = 3.0
 DEFAULT_B = 0.75
 GRAM_BOOST = 1.2
 PINYIN_BOOST = 4.0
@@ -31,6 +38,12 @@ PHRASE_BONUS = 0.3
 COVERAGE_FLOOR = 0.25
 COVERAGE_POWER = 2.0
 CACHE_ENTRIES = 20000
+#: concept weights (one-character words, everyday words) scale scores, not only coverage
+WEIGHT_SCORES = True
+#: score × (1 + TITLE_BONUS · named share); a heading or first paragraph names less than a title
+TITLE_BONUS = 0.5
+HEADING_NAMES = 0.6
+LEAD_NAMES = 0.3
 LENGTH_FIELDS = (*FIELD_BOOSTS, "gram")
 
 
@@ -176,11 +189,29 @@ class Scorer:
         idf = self.idf(len(tf))
         return {d: idf * t * (K1 + 1) / (t + K1) for d, t in tf.items()}
 
-    def concept(self, c: Concept) -> tuple[dict[int, float], dict[int, float], int]:
-        """Per document: best alternative score, weight of the best matching alternative; and
-        the number of documents matching the concept."""
+    def named(self, alt: Alternative) -> dict[int, float]:
+        """Documents whose page title (1.0) or section heading (:data:`HEADING_NAMES`) has every
+        word of the alternative: the words name what the section is about."""
+        out: dict[int, float] = {}
+        for f, weight in (("title", 1.0), ("heading", HEADING_NAMES), ("lead", LEAD_NAMES)):
+            docs: set[int] | None = None
+            for t in alt.terms:
+                found = self.postings(f, t).keys()
+                docs = set(found) if docs is None else docs & found
+                if not docs:
+                    break
+            for d in docs or ():
+                out[d] = max(out.get(d, 0.0), weight)
+        return out
+
+    def concept(self, c: Concept) -> tuple[dict[int, float], dict[int, float], dict[int, float],
+                                            int]:
+        """Per document: best alternative score, weight of the best matching alternative,
+        weight of the best alternative naming it (title/heading); and the number of documents
+        matching the concept."""
         score: dict[int, float] = {}
         cover: dict[int, float] = {}
+        named: dict[int, float] = {}
         for alt in c.alternatives:
             for d, s in self.alternative(alt).items():
                 s *= alt.weight
@@ -188,7 +219,10 @@ class Scorer:
                     score[d] = s
                 if alt.weight > cover.get(d, 0.0):
                     cover[d] = alt.weight
-        return score, cover, len(score)
+            if TITLE_BONUS:
+                for d, w in self.named(alt).items():
+                    named[d] = max(named.get(d, 0.0), w * alt.weight)
+        return score, cover, named, len(score)
 
     def phrase_docs(self, ph: Phrase) -> dict[int, int]:
         """Documents containing the phrase (bigram sequence, or word sequence in code)."""
@@ -202,13 +236,16 @@ class Scorer:
         """Final score per matching document, and the documents the exclusions hit."""
         totals: dict[int, float] = {}
         covered: dict[int, float] = {}
+        titled: dict[int, float] = {}
         weight_sum = 0.0
         for c in plan.concepts:
-            score, cover, df = self.concept(c)
+            score, cover, named, df = self.concept(c)
             w = c.weight * self.idf(df) if df else c.weight
             weight_sum += w
+            for d, n in named.items():
+                titled[d] = titled.get(d, 0.0) + w * n
             for d, s in score.items():
-                totals[d] = totals.get(d, 0.0) + s
+                totals[d] = totals.get(d, 0.0) + s * (c.weight if WEIGHT_SCORES else 1.0)
                 covered[d] = covered.get(d, 0.0) + w * cover[d]
         if plan.required:
             req: dict[int, int] | None = None
@@ -231,6 +268,8 @@ class Scorer:
             frac = covered[d] / weight_sum if weight_sum else 1.0
             s *= COVERAGE_FLOOR + (1 - COVERAGE_FLOOR) * frac**COVERAGE_POWER
             s *= 1 + PHRASE_BONUS * min(bonus.get(d, 0), 2)
+            if weight_sum:
+                s *= 1 + TITLE_BONUS * titled.get(d, 0.0) / weight_sum
             final[d] = s + (1000.0 if d in exact else 0.0)
         excluded: set[int] = set()
         for ph in plan.excluded:

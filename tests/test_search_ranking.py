@@ -1,0 +1,89 @@
+"""Ranking rules of the search engine, each on a tiny index where the rule changes the order.
+
+The pages are minimal Material-like HTML files indexed with :func:`search.build_index`; each test
+checks the order with the rule and, where a constant switches it off, the other order without.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import search.lexicon as lexicon
+import search.matching as matching
+import search.scoring as scoring
+from search import SearchEngine, build_index
+from search.matching import Lexicon, plan
+from search.query import parse
+
+PAGE = """<html><head><title>{title} - 测试</title></head><body>
+<article class="md-content__inner md-typeset"><h1>{title}</h1>{body}</article></body></html>"""
+
+PAGES = {
+    # title naming the topic vs. a page that only mentions the words
+    "printer-driver": ("打印机驱动", "<p>从软件中心下载安装程序。</p>"),
+    "office-devices": ("办公设备登记", "<p>打印机驱动下载：打印机驱动从厂商网站下载，"
+                                      "下载驱动后重启打印机。</p><p>驱动下载异常请联系服务台。</p>"),
+    # generic everyday word (整个) vs. topical word (拷贝)
+    "copy-folder": ("文件操作", "<p>拷贝目录时保留权限。</p><p>目录很大时拷贝较慢。</p>"),
+    "project-layout": ("项目结构", "<p>整个目录的结构如下，整个项目只有一个目录。</p>"
+                                   "<p>目录说明。整个流程见附录。</p>"),
+    # one-character query word written as a two-character word in pages
+    "usb-lost": ("移动存储介质", "<p>U盘丢失后应立即报告信息中心。</p>"),
+    "usb-use": ("U盘使用规定", "<p>U盘须登记后使用，U盘不得存放涉密文件。</p>"),
+    # Windows versions as staff shorten them
+    "win10-retire": ("Windows 10 停止接入", "<p>Windows 10 终端明年停止接入办公网。</p>"),
+    "filler-1": ("会议纪要", "<p>会议纪要由综合办公室整理，每次会议后发布。</p>"),
+    "filler-2": ("值班安排", "<p>节假日值班安排另行通知，值班人员保持电话畅通。</p>"),
+}
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> SearchEngine:
+    """A tiny index of the pages above (no MkDocs build needed)."""
+    site = tmp_path_factory.mktemp("ranking") / "site"
+    for name, (title, body) in PAGES.items():
+        (site / name).mkdir(parents=True)
+        (site / name / "index.html").write_text(PAGE.format(title=title, body=body),
+                                                encoding="utf-8")
+    build_index(site, cache_dir=site.parent / "cache", procs=1)
+    return SearchEngine(site)
+
+
+def first(engine: SearchEngine, query: str) -> str:
+    return engine.search(query).hits[0]["page"].strip("/")
+
+
+def test_title_naming_the_query_ranks_first(engine: SearchEngine, monkeypatch):
+    """A page whose title names the query beats one that repeats the words in its body."""
+    assert first(engine, "驱动 打印机 下载") == "printer-driver"
+    monkeypatch.setattr(scoring, "TITLE_BONUS", 0.0)
+    assert first(engine, "驱动 打印机 下载") == "office-devices"
+
+
+def test_everyday_words_weigh_less_than_topic_words(engine: SearchEngine, monkeypatch):
+    """整个 (common in any Chinese text) counts less than 拷贝, however rare it is on the site."""
+    assert lexicon.topicality("整个") < 0.7 < lexicon.topicality("拷贝") == 1.0
+    assert first(engine, "拷贝整个目录") == "copy-folder"
+    monkeypatch.setattr(lexicon, "GENERIC_WEIGHT", 1.0)
+    monkeypatch.setattr(lexicon, "COMMON_INFO", 0.0)
+    assert first(engine, "拷贝整个目录") == "project-layout"
+
+
+def test_one_character_word_finds_its_two_character_form(engine: SearchEngine, monkeypatch):
+    """丢 also searches the indexed words containing it (丢失), below the typed word."""
+    assert first(engine, "U盘丢了") == "usb-lost"
+    monkeypatch.setattr(matching, "CHAR_WORDS", 0)
+    assert first(engine, "U盘丢了") == "usb-use"
+
+
+def test_filler_phrase_is_not_split_into_words():
+    """怎么办 is a stop word as a whole: it is not cut into 怎么 + 办 and searched for 办."""
+    p = plan(parse("U盘丢了怎么办"), Lexicon({}), lambda w: 0, lambda w: [])
+    assert [c.surface for c in p.concepts] == ["u盘", "丢"]
+
+
+def test_windows_version_shorthand(engine: SearchEngine):
+    """win10 finds the page about Windows 10 (writers' synonyms file)."""
+    assert first(engine, "win10 还能用吗") == "win10-retire"

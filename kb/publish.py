@@ -61,6 +61,7 @@ class Verification:
     build_id: str | None = None
     sample_query: str | None = None
     sample_hits: int | None = None
+    pdfs: int = 0  # PDF files in the release (rendered when publishing with --pdf)
     notes: list[str] = field(default_factory=list)
 
 
@@ -241,6 +242,8 @@ def verify(site_dir: Path, run: BuildRun, sample_query: str | None = None) -> Ve
     if missing:
         raise PublishError(f"verification: {len(missing)} page(s) missing or empty in the "
                            f"release, e.g. {missing[0]}")
+    result.pdfs = sum(1 for p in site_dir.rglob("*.pdf")
+                      if not any(part.startswith(".") for part in p.relative_to(site_dir).parts))
     search = _search_package()
     if search is None:
         result.notes.append("search package not importable: verified the site only "
@@ -312,7 +315,8 @@ def publish(config_file: str | os.PathLike[str], target: str | os.PathLike[str],
         marker = {"name": name, "commit": commit,
                   "built_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="microseconds"),
                   "audience": (env or {}).get("KB_AUDIENCE") or os.environ.get("KB_AUDIENCE")
-                  or "internal", "pdf": pdf, "pages": verification.pages,
+                  or "internal", "pdf": pdf, "pdfs": verification.pdfs,
+                  "pages": verification.pages,
                   "index_documents": verification.index_documents,
                   "index_build_id": verification.build_id, "notes": verification.notes}
         (tmp / MARKER).write_text(json.dumps(marker, ensure_ascii=False, indent=1),

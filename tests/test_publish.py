@@ -126,6 +126,18 @@ def test_keep_removes_old_releases_but_never_current_or_previous(
     assert not (target / "releases" / names[2]).exists()
 
 
+def test_publish_with_pdfs(project: Path, tmp_path: Path) -> None:
+    """--pdf renders the controlled documents' PDFs into the release."""
+    target = tmp_path / "t"
+    result = _publish(project, target, pdf=True)
+    assert result.verification.pdfs >= 2
+    assert pub.release_info(target, result.name)["pdfs"] == result.verification.pdfs
+    pdfs = sorted(p.name for p in (target / "current").rglob("*.pdf"))
+    assert "XXZX-ZD-101.pdf" in pdfs
+    assert (target / "current" / "policies" / "net-access" / "XXZX-ZD-101.pdf").read_bytes()[:5] \
+        == b"%PDF-"
+
+
 def test_broken_build_publishes_nothing(project: Path, tmp_path: Path) -> None:
     """A strict-build failure leaves current untouched and no temporary folder behind."""
     target = tmp_path / "t"

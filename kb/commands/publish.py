@@ -58,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
     v = result.verification
     _say(f"verified: {v.pages} page(s)" + (
         f", index of {v.index_documents} document(s), sample query {v.sample_query!r} -> "
-        f"{v.sample_hits} hit(s)" if v.index_documents is not None else ""))
+        f"{v.sample_hits} hit(s)" if v.index_documents is not None else "")
+        + (f", {v.pdfs} PDF(s)" if args.pdf else ""))
     for note in v.notes:
         _say(f"note: {note}")
     for name in result.removed:

@@ -26,7 +26,7 @@ REFERENCES: tuple[tuple[str, str], ...] = (
 )
 #: URL prefixes served by the search service, not by files
 SERVICE_PREFIXES: tuple[str, ...] = ("api/",)
-_SKIP_REL = {"canonical", "preconnect", "dns-prefetch", "alternate"}
+_SKIP_REL = {"canonical", "preconnect", "dns-prefetch"}
 
 
 @dataclass(frozen=True)

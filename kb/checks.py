@@ -158,10 +158,11 @@ def from_log(level: str, message: str, run: BuildRun) -> Problem:
 
 
 def from_broken(broken: BrokenLink) -> Problem:
-    what = {"image": "image", "anchor": "anchor", "link": "link"}[broken.kind]
+    """A broken reference of the built site; without a source file it names the output file."""
     where = f" (in {broken.html_file})" if broken.file is None and " pages, e.g. " not in \
         broken.message else ""
-    return Problem(broken.file, broken.line, "error", what, broken.message + where, HINTS[what])
+    return Problem(broken.file, broken.line, "error", broken.kind, broken.message + where,
+                   HINTS[broken.kind])
 
 
 # --------------------------------------------------------------------------- the steps

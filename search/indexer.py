@@ -141,6 +141,21 @@ def _init_worker(cache_path: str | None, salt: str, known: dict[str, str]) -> No
 Result = tuple[str, str, str, list[dict] | None, list[str] | None]
 
 
+def analysis_salt() -> str:
+    """Analysis version and dictionary fingerprint: part of every cache key and manifest."""
+    return f"{ANALYSIS_VERSION}:{data_fingerprint()}"
+
+
+def analysis_cache_path(cache_dir: str | os.PathLike[str] | None = None) -> Path:
+    """The SQLite analysis cache (in ``cache_dir`` or the default cache folder)."""
+    return (Path(cache_dir) if cache_dir else cache_root()) / "analysis.sqlite"
+
+
+def page_key(salt: str, relpath: str, sliced: str) -> str:
+    """Cache key of one sliced page's analysis (also used by :mod:`kb.search_prewarm`)."""
+    return hashlib.sha1(f"{salt}\0{relpath}\0{sliced}".encode()).hexdigest()
+
+
 def _process(job: tuple[str, str]) -> Result:
     """Worker: read, slice and hash one page; unchanged since the last index → nothing more;
     else its analysis from the cache or made now. Returns (rel, key, status, docs, words)."""
@@ -149,7 +164,7 @@ def _process(job: tuple[str, str]) -> Result:
         sliced = slice_page(fh.read())
     if sliced is None:
         return relpath, "", "skip", None, None
-    key = hashlib.sha1(f"{_salt}\0{relpath}\0{sliced}".encode()).hexdigest()
+    key = page_key(_salt, relpath, sliced)
     if _known.get(relpath) == key:
         return relpath, key, "same", None, None
     if _worker_cache is not None:
@@ -193,8 +208,8 @@ def build_index(
     if not site.is_dir():
         raise FileNotFoundError(f"search: site folder {site} does not exist (build it first)")
     target = Path(index_dir) if index_dir else index_dir_for(site)
-    salt = f"{ANALYSIS_VERSION}:{data_fingerprint()}"
-    cache_path = (Path(cache_dir) if cache_dir else cache_root()) / "analysis.sqlite"
+    salt = analysis_salt()
+    cache_path = analysis_cache_path(cache_dir)
     cache_arg = str(cache_path) if use_cache else None
     old = _manifest(target, salt) if use_cache else None
     known = {rel: e["key"] for rel, e in old["pages"].items()} if old else {}

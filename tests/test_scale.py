@@ -87,3 +87,55 @@ def test_material_search_answers_chinese_from_our_fallback(browser, demo_site: P
         assert any("手册" in t for t in found), found
     finally:
         context.close()
+
+
+def _article_page(demo_site: Path) -> str:
+    return (demo_site / "about" / "index.html").read_text("utf-8")
+
+
+def test_prewarm_analyses_changed_pages_only_and_feeds_build_index(demo_site: Path,
+                                                                   tmp_path: Path) -> None:
+    """Pages analysed during the build are cache hits for build_index; unchanged ones are skipped."""
+    from kb.search_prewarm import Prewarmer
+    from search import build_index
+
+    cache, site = tmp_path / "cache", tmp_path / "site"
+    html = _article_page(demo_site)
+    (site / "about").mkdir(parents=True)
+    (site / "about" / "index.html").write_text(html, "utf-8")
+
+    first = Prewarmer(cache)
+    first.submit("about/index.html", html)
+    assert first.stop(drain=True) == 1
+    info = build_index(site, cache_dir=cache, procs=1)
+    assert (info.analysed, info.cached) == (0, 1)
+
+    again = Prewarmer(cache)
+    again.submit("about/index.html", html)
+    assert again.stop(drain=True) == 0  # unchanged: not analysed again
+
+    changed = html.replace("</h1>", "</h1><p>新增的段落：预热分析。</p>", 1)
+    assert changed != html
+    third = Prewarmer(cache)
+    third.submit("about/index.html", changed)
+    assert third.stop(drain=True) == 1
+
+
+def test_prewarm_stop_leaves_unreached_pages_to_build_index(demo_site: Path,
+                                                            tmp_path: Path) -> None:
+    """A stopped prewarmer exits without finishing its queue; nothing it skipped is lost."""
+    from kb.search_prewarm import Prewarmer
+    from search import build_index
+
+    cache, site = tmp_path / "cache", tmp_path / "site"
+    html = _article_page(demo_site)
+    pre = Prewarmer(cache)
+    for i in range(40):
+        rel = f"p{i}/index.html"
+        (site / f"p{i}").mkdir(parents=True)
+        (site / rel).write_text(html, "utf-8")
+        pre.submit(rel, html)
+    analysed = pre.stop()
+    assert not pre.proc.is_alive() and 0 <= analysed <= 40
+    info = build_index(site, cache_dir=cache, procs=1)
+    assert info.pages == 40 and info.cached == analysed and info.analysed == 40 - analysed

@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.structure.files import Files
+from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from kb import clock
@@ -69,6 +69,11 @@ class NoticeBuild:
                 files.remove(file)
         for file in archive_files(anns, self.folder, settings.announcement_page_size, config):
             files.append(file)
+        index_uri = f"{self.folder}/index.md"
+        if anns.notices and files.get_file_from_path(index_uri) is None:
+            # archive and category pages link up to the notices' landing page: provide one
+            files.append(File.generated(config, index_uri, content=(
+                f"---\nsearch:\n  exclude: true\n---\n\n# 通知公告\n\n{ARCHIVE_MARKER}\n")))
         return files
 
     # -- pages -----------------------------------------------------------------------------

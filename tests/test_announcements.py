@@ -254,8 +254,13 @@ def test_month_archive_marks_expired_and_hides_scheduled(site_1127: Path) -> Non
 
 def test_archive_links_resolve(site_1127: Path) -> None:
     """Every link on the generated archive pages points at a file of the site."""
+    assert len(list((site_1127 / "announcements").rglob("index.html"))) > 10
+    assert_archive_links_resolve(site_1127)
+
+
+def assert_archive_links_resolve(site_1127: Path) -> None:
     pages = [p for p in (site_1127 / "announcements").rglob("index.html")]
-    assert len(pages) > 10
+    assert pages
     for html_file in pages:
         for href in lxml_html.fromstring(html_file.read_text(encoding="utf-8")).xpath(
                 '//article//a/@href'):
@@ -479,3 +484,18 @@ def test_hook_reports_notice_errors_without_documents_hook(tmp_path: Path) -> No
     proc = build_site(project, tmp_path / "site", check=False)
     assert proc.returncode != 0
     assert "2026-11-01-bad-category.md:4: category" in proc.stdout + proc.stderr
+
+
+def test_missing_landing_page_is_generated(tmp_path: Path) -> None:
+    """Without docs/announcements/index.md the archive's up-links still land on a generated page."""
+    notices = {rel: notice_text(*spec) for rel, spec in list(NOTICES.items())[:3]}
+    project = make_project(tmp_path / "kb", notices)
+    (project / "docs/announcements/index.md").unlink()
+    config = (project / "mkdocs.yml").read_text(encoding="utf-8")
+    (project / "mkdocs.yml").write_text(config.replace("  - 通知公告: announcements/index.md\n", ""),
+                                        encoding="utf-8")
+    site = tmp_path / "site"
+    build_site(project, site, {"KB_TODAY": "2026-11-27"})
+    landing = page(site, "announcements/")
+    assert [t.rstrip("¶") for t in titles(landing, "//article//h1")] == ["通知公告"]
+    assert_archive_links_resolve(site)

@@ -26,6 +26,9 @@ MAX_SIZE = 100
 MAX_PAGE = 1000
 RELOAD_CHECK_SECONDS = 1.0
 ARCHIVED_VALUES = {"1", "true", "yes", "all", "include", "only"}
+#: page score = best section + SECTION_DAMP · (2nd section + SECTION_DAMP · (3rd …)): a page
+#: that answers the query in several sections outranks one with a single equally good section
+SECTION_DAMP = 0.2
 
 
 @dataclass
@@ -179,11 +182,19 @@ class SearchEngine:
         for d in allowed:
             pages.setdefault(stored[d]["page"], []).append((scores[d], d))
         resp.total = len(pages)
-        order = sorted(pages.values(), key=lambda secs: -max(secs)[0])
+        order = sorted(pages.values(), key=lambda secs: -page_score([sc for sc, _ in secs]))
         start = (resp.page - 1) * resp.size
         for secs in order[start : start + resp.size]:
             secs.sort(key=lambda x: (-x[0], x[1]))
             resp.hits.append(_hit(stored, secs, pl.highlight))
+
+
+def page_score(section_scores: list[float]) -> float:
+    """The best section's score plus the others', each damped once more than the one before."""
+    total = 0.0
+    for sc in sorted(section_scores):
+        total = sc + SECTION_DAMP * total
+    return total
 
 
 def _merge_filters(parsed: ParsedQuery, **explicit) -> dict[str, set[str]]:

@@ -43,7 +43,7 @@ WEIGHT_SCORES = True
 #: score × (1 + TITLE_BONUS · named share); a heading or first paragraph names less than a title
 TITLE_BONUS = 0.5
 HEADING_NAMES = 0.6
-LEAD_NAMES = 0.3
+LEAD_NAMES = 0.6
 LENGTH_FIELDS = (*FIELD_BOOSTS, "gram")
 
 

@@ -12,6 +12,7 @@ import pytest
 
 import search.lexicon as lexicon
 import search.matching as matching
+import search.engine as engine_module
 import search.scoring as scoring
 from search import SearchEngine, build_index
 from search.matching import Lexicon, plan
@@ -34,6 +35,15 @@ PAGES = {
     "usb-use": ("U盘使用规定", "<p>U盘须登记后使用，U盘不得存放涉密文件。</p>"),
     # Windows versions as staff shorten them
     "win10-retire": ("Windows 10 停止接入", "<p>Windows 10 终端明年停止接入办公网。</p>"),
+    # a page answering in two sections vs. one with a single, slightly better section
+    "cert-guide": ("远程办公指南", '<h2 id="a">第一步</h2><p>客户端证书导入后重启电脑。</p>'
+                                  '<h2 id="b">第二步</h2><p>客户端证书到期前一个月续期。</p>'),
+    "cert-note": ("常见问题", '<h2 id="a">其他</h2><p>客户端证书导入后重启。</p>'),
+    # first paragraph (the page's description) naming the query vs. body repeating it
+    "proxy-setup": ("浏览器选项", "<p>配置代理服务器的方法。</p><p>打开浏览器选项页，填写地址和端口，"
+                                 "保存后关闭窗口，重新打开浏览器即可。</p>"),
+    "net-misc": ("网络杂项", "<p>本页收集零散说明。</p><p>代理服务器地址变更后重新配置，"
+                             "代理服务器配置错误时无法上网，代理服务器配置见附件，代理服务器由网络组维护。</p>"),
     "filler-1": ("会议纪要", "<p>会议纪要由综合办公室整理，每次会议后发布。</p>"),
     "filler-2": ("值班安排", "<p>节假日值班安排另行通知，值班人员保持电话畅通。</p>"),
 }
@@ -87,3 +97,17 @@ def test_filler_phrase_is_not_split_into_words():
 def test_windows_version_shorthand(engine: SearchEngine):
     """win10 finds the page about Windows 10 (writers' synonyms file)."""
     assert first(engine, "win10 还能用吗") == "win10-retire"
+
+
+def test_page_answering_in_several_sections_ranks_first(engine: SearchEngine, monkeypatch):
+    """Page evidence adds up over sections (damped): two matching sections beat one."""
+    assert first(engine, "客户端证书") == "cert-guide"
+    monkeypatch.setattr(engine_module, "SECTION_DAMP", 0.0)
+    assert first(engine, "客户端证书") == "cert-note"
+
+
+def test_first_paragraph_naming_the_query_ranks_first(engine: SearchEngine, monkeypatch):
+    """A page whose first paragraph (its description) names the query beats body mentions."""
+    assert first(engine, "代理服务器 配置") == "proxy-setup"
+    monkeypatch.setattr(scoring, "LEAD_NAMES", 0.0)
+    assert first(engine, "代理服务器 配置") == "net-misc"

@@ -267,11 +267,8 @@ def _write(tmp: Path, results: dict[str, Result], old: dict | None, started: flo
     if old is not None:  # drop the sections of pages that changed or disappeared
         gone = {e["url"] for rel, e in old_pages.items()
                 if rel not in pages_now or pages_now[rel][2] != "same"}
-        if gone:
-            with ix.reader() as reader:
-                for docnum, fields in reader.iter_docs():
-                    if fields.get("page", "") in gone:
-                        writer.delete_document(docnum)
+        for url in gone:  # by the indexed page field (home: ''): no pass over every document
+            writer.delete_by_term("page", url)
     manifest: dict[str, dict] = {}
     digest = hashlib.sha1(salt.encode())
     counts = {"analysed": 0, "cached": 0, "same": 0}

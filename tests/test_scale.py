@@ -139,3 +139,29 @@ def test_prewarm_stop_leaves_unreached_pages_to_build_index(demo_site: Path,
     assert not pre.proc.is_alive() and 0 <= analysed <= 40
     info = build_index(site, cache_dir=cache, procs=1)
     assert info.pages == 40 and info.cached == analysed and info.analysed == 40 - analysed
+
+
+def test_incremental_index_replaces_changed_pages_without_duplicates(demo_site: Path,
+                                                                     tmp_path: Path) -> None:
+    """Changed pages (the home page, URL '', too) are replaced, not added twice."""
+    import shutil
+
+    from search import build_index, index_dir_for
+
+    site, cache = tmp_path / "site", tmp_path / "cache"
+    shutil.copytree(demo_site, site)
+    shutil.rmtree(index_dir_for(site))
+    build_index(site, cache_dir=cache)
+    for rel in ("index.html", "about/index.html"):
+        page = site / rel
+        page.write_text(page.read_text("utf-8").replace("</h1>", "</h1><p>增量更新测试。</p>", 1),
+                        "utf-8")
+    update = build_index(site, cache_dir=cache)
+    assert update.analysed == 2 and update.unchanged == update.pages - 2
+    from collections import Counter
+
+    ids = Counter(s["id"] for s in search_fallback.sections(index_dir_for(site)))
+    assert sum(ids.values()) == update.documents and ids[""] == 1 and ids["about/"] == 1
+    shutil.rmtree(index_dir_for(site))
+    assert build_index(site, cache_dir=cache).documents == update.documents
+    assert Counter(s["id"] for s in search_fallback.sections(index_dir_for(site))) == ids

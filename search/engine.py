@@ -63,7 +63,7 @@ class _Generation:
             fields.setdefault("id", fields["page"])
             fields["tag_list"] = [t for t in fields.get("tags", "").split(",") if t]
             self.stored[docnum] = fields
-        self.scorer = Scorer(self.reader)
+        self.scorer = Scorer(self.reader, [f.get("page") for f in self.stored])
 
     def close(self) -> None:
         self.reader.close()

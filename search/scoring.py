@@ -15,6 +15,12 @@ section heading or the page's first paragraph: a page titled with the query's to
 that merely repeats its words). ``K1`` is high (3.0) so that a word in a boosted field is not
 saturated down to the value of two body mentions.
 
+A word (or synonym) found on a large share of the site's pages (over :data:`COMMON_SHARE`, such
+as 信息 from a boilerplate line "更多信息：<url>" under every page's description) says little
+about any one page: its coverage and naming count × :func:`common_factor`, which falls with the
+share, and it does not make the concept look common when the concept's other words are rare.
+This is corpus statistics (page frequency), not a word list.
+
 A Chinese word that jieba cut differently in a page still matches through its bigram phrase in
 the ``gram`` field. Postings read once are kept per index generation (bounded cache).
 """
@@ -44,6 +50,10 @@ WEIGHT_SCORES = True
 TITLE_BONUS = 0.5
 HEADING_NAMES = 0.6
 LEAD_NAMES = 0.6
+#: share of pages above which a word counts as boilerplate-like for coverage and naming
+COMMON_SHARE = 0.4
+#: how fast that count falls beyond the share: × (COMMON_SHARE / share) ** COMMON_POWER
+COMMON_POWER = 2.0
 LENGTH_FIELDS = (*FIELD_BOOSTS, "gram")
 
 
@@ -68,10 +78,22 @@ def _read_postings(m, positions: bool) -> dict:
     return out
 
 
-class Scorer:
-    """Scores plans against one opened index reader (shared by threads; the cache is locked)."""
+def common_factor(share: float) -> float:
+    """Weight of a word's coverage and naming given the share of pages it occurs on: 1.0 up to
+    :data:`COMMON_SHARE`, then falling (0.32 at 71 % of the pages, 0.16 on every page)."""
+    if share <= COMMON_SHARE or share <= 0:
+        return 1.0
+    return (COMMON_SHARE / share) ** COMMON_POWER
 
-    def __init__(self, reader) -> None:
+
+class Scorer:
+    """Scores plans against one opened index reader (shared by threads; the cache is locked).
+
+    ``pages`` gives the page of each document number (None for deleted ones); without it the
+    page is read from the stored fields.
+    """
+
+    def __init__(self, reader, pages: list[str | None] | None = None) -> None:
         self.reader = reader
         self.n = reader.doc_count_all()
         self._lock = threading.Lock()  # guards the cache
@@ -88,6 +110,14 @@ class Scorer:
                 (1 - b + b * (reader.doc_field_length(d, f) or 0) / avg) if avg else 1.0
                 for d in range(self.n)
             ]
+        if pages is None:
+            pages = [None] * self.n
+            for d, fields in reader.iter_docs():
+                pages[d] = fields.get("page", "")
+        #: page number of each document (sections of one page share it); -1 for deleted ones
+        ids: dict[str, int] = {}
+        self.page_of = [-1 if p is None else ids.setdefault(p, len(ids)) for p in pages]
+        self.n_pages = len(ids)
 
     # ------------------------------------------------------------------------------ postings
 
@@ -189,6 +219,12 @@ class Scorer:
         idf = self.idf(len(tf))
         return {d: idf * t * (K1 + 1) / (t + K1) for d, t in tf.items()}
 
+    def page_share(self, docs) -> float:
+        """Share of the site's pages that have at least one of ``docs``."""
+        if not self.n_pages:
+            return 0.0
+        return len({self.page_of[d] for d in docs}) / self.n_pages
+
     def named(self, alt: Alternative) -> dict[int, float]:
         """Documents whose page title (1.0) or section heading (:data:`HEADING_NAMES`) has every
         word of the alternative: the words name what the section is about."""
@@ -207,22 +243,29 @@ class Scorer:
     def concept(self, c: Concept) -> tuple[dict[int, float], dict[int, float], dict[int, float],
                                             int]:
         """Per document: best alternative score, weight of the best matching alternative,
-        weight of the best alternative naming it (title/heading); and the number of documents
-        matching the concept."""
+        weight of the best alternative naming it (title/heading/lead); and the number of
+        documents matching the concept. Alternatives found on most pages (see
+        :func:`common_factor`) cover and name with less weight, and only count towards that
+        number when no other alternative of the concept matches."""
         score: dict[int, float] = {}
         cover: dict[int, float] = {}
         named: dict[int, float] = {}
+        informative: set[int] = set()
         for alt in c.alternatives:
-            for d, s in self.alternative(alt).items():
+            scores = self.alternative(alt)
+            common = common_factor(self.page_share(scores))
+            if common == 1.0:
+                informative.update(scores)
+            for d, s in scores.items():
                 s *= alt.weight
                 if s > score.get(d, 0.0):
                     score[d] = s
-                if alt.weight > cover.get(d, 0.0):
-                    cover[d] = alt.weight
+                if alt.weight * common > cover.get(d, 0.0):
+                    cover[d] = alt.weight * common
             if TITLE_BONUS:
                 for d, w in self.named(alt).items():
-                    named[d] = max(named.get(d, 0.0), w * alt.weight)
-        return score, cover, named, len(score)
+                    named[d] = max(named.get(d, 0.0), w * alt.weight * common)
+        return score, cover, named, len(informative or score)
 
     def phrase_docs(self, ph: Phrase) -> dict[int, int]:
         """Documents containing the phrase (bigram sequence, or word sequence in code)."""

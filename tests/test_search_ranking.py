@@ -49,16 +49,21 @@ PAGES = {
 }
 
 
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> SearchEngine:
-    """A tiny index of the pages above (no MkDocs build needed)."""
-    site = tmp_path_factory.mktemp("ranking") / "site"
-    for name, (title, body) in PAGES.items():
+def tiny_engine(root: Path, pages: dict[str, tuple[str, str]]) -> SearchEngine:
+    """Write ``pages`` (name: (title, body HTML)) under ``root/site`` and index them."""
+    site = root / "site"
+    for name, (title, body) in pages.items():
         (site / name).mkdir(parents=True)
         (site / name / "index.html").write_text(PAGE.format(title=title, body=body),
                                                 encoding="utf-8")
-    build_index(site, cache_dir=site.parent / "cache", procs=1)
+    build_index(site, cache_dir=root / "cache", procs=1)
     return SearchEngine(site)
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> SearchEngine:
+    """A tiny index of the pages above (no MkDocs build needed)."""
+    return tiny_engine(tmp_path_factory.mktemp("ranking"), PAGES)
 
 
 def first(engine: SearchEngine, query: str) -> str:
@@ -111,3 +116,32 @@ def test_first_paragraph_naming_the_query_ranks_first(engine: SearchEngine, monk
     assert first(engine, "代理服务器 配置") == "proxy-setup"
     monkeypatch.setattr(scoring, "LEAD_NAMES", 0.0)
     assert first(engine, "代理服务器 配置") == "net-misc"
+
+
+BOILERPLATE = "更多信息：服务台知识库。"
+#: most pages end their description with the same boilerplate line (like tldr's "更多信息：<url>")
+COMMON_PAGES = {
+    "nic-driver": ("网卡驱动", "<p>网卡驱动的安装与更新。</p>"),
+    "nic-faq": ("网络常见问题", f"<p>网卡、网线与端口的常见问题。{BOILERPLATE}</p>"
+                                "<p>网卡指示灯不亮时检查网线。</p>"),
+    "minutes": ("会议纪要", f"<p>会议纪要由办公室整理。{BOILERPLATE}</p>"),
+    "duty": ("值班安排", f"<p>节假日值班另行通知。{BOILERPLATE}</p>"),
+    "printer": ("打印机", f"<p>打印机使用说明。{BOILERPLATE}</p>"),
+    "mailbox": ("邮箱", f"<p>邮箱容量说明。{BOILERPLATE}</p>"),
+}
+
+
+@pytest.fixture(scope="module")
+def boilerplate_engine(tmp_path_factory: pytest.TempPathFactory) -> SearchEngine:
+    """A tiny index where 信息 is on five pages of six (a boilerplate line)."""
+    return tiny_engine(tmp_path_factory.mktemp("common"), COMMON_PAGES)
+
+
+def test_word_on_most_pages_neither_names_nor_covers(boilerplate_engine: SearchEngine,
+                                                     monkeypatch):
+    """信息 on most pages (boilerplate) earns little coverage or naming: the page titled 网卡
+    beats the one whose first paragraph has 网卡 and the boilerplate 信息."""
+    assert scoring.common_factor(0.3) == 1.0 > scoring.common_factor(5 / 6)
+    assert first(boilerplate_engine, "网卡信息") == "nic-driver"
+    monkeypatch.setattr(scoring, "COMMON_SHARE", 1.0)
+    assert first(boilerplate_engine, "网卡信息") == "nic-faq"

@@ -13,8 +13,9 @@ Chinese runs are segmented like Material does (words joined by U+200B, which the
 cached by the hash of its title and text (``segments.pickle`` under the search cache folder), so
 an unchanged section costs nothing on the next build. Page flags Material honours — front matter
 ``search: exclude: true`` and ``search: boost``, and the ``tags`` list — are recorded per page
-while pages render and kept in ``SITE_DIR/.search-fallback.json``, so a ``mkdocs serve --dirty``
-rebuild that renders one page still writes the whole index.
+while pages render and kept with each page's segmented sections in
+``SITE_DIR/.search-fallback.pickle``, so a ``mkdocs serve --dirty`` rebuild that renders one page
+reads and segments that page only and still writes the whole index.
 
 Theme coupling (Material 9.x), all here: the plugin instance ``config.plugins["material/search"]``,
 its ``search_index`` attribute (created in its ``on_config``) with the two methods the plugin
@@ -42,10 +43,12 @@ from mkdocs.config.defaults import MkDocsConfig
 log = logging.getLogger("mkdocs.plugins.kb.search")
 
 PLUGIN = "material/search"
-STATE_FILE = ".search-fallback.json"
+STATE_FILE = ".search-fallback.pickle"
 CACHE_FILE = "segments.pickle"
 #: bump when the segmented output changes
 SEGMENT_VERSION = "1"
+#: up to this many pages are read from the index one by one and segmented without the cache
+SMALL_UPDATE = 50
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 ZWSP = "\u200b"
 
@@ -168,61 +171,115 @@ class SegmentCache:
 # ------------------------------------------------------------------------------------ output
 
 
-def _page_flags(site_dir: Path, recorded: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """This build's page flags merged over the previous build's (dirty rebuilds render few)."""
-    path = site_dir / STATE_FILE
-    try:
-        flags = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        flags = {}
-    flags.update(recorded)
-    path.write_text(json.dumps(flags, ensure_ascii=False), encoding="utf-8")
-    return flags
-
-
-def sections(index_dir: Path) -> list[dict[str, Any]]:
-    """Stored fields of every section of our Whoosh index, in index order."""
+def sections(index_dir: Path, urls: set[str] | None = None) -> list[dict[str, Any]]:
+    """Stored fields of the sections of our Whoosh index (of the pages at ``urls``), in order."""
     from whoosh import index as whoosh_index
 
     ix = whoosh_index.open_dir(str(index_dir))
-    with ix.reader() as reader:
-        return [fields for _, fields in reader.iter_docs()]
+    with ix.searcher() as searcher:
+        if urls is None or len(urls) > SMALL_UPDATE:
+            found = ((n, f) for n, f in searcher.reader().iter_docs())
+        else:
+            found = ((n, searcher.stored_fields(n)) for url in urls
+                     for n in searcher.document_numbers(page=url))
+        return [f for _, f in sorted(found, key=lambda x: x[0])
+                if urls is None or f.get("page", "") in urls]
 
 
-def entries(secs: list[dict[str, Any]], flags: dict[str, dict[str, Any]],
-            cache: SegmentCache, procs: int = 2) -> list[dict[str, Any]]:
-    """Material index entries for our sections (pages Material would skip left out)."""
-    chosen = [s for s in secs if not flags.get(unquote(s.get("page", "")), {}).get("exclude")]
+def _manifest(index_dir: Path) -> dict[str, dict[str, Any]]:
+    """rel → {key, url, ...} of the index's pages (``pages.json`` of :mod:`search.indexer`)."""
+    try:
+        data = json.loads((index_dir / "pages.json").read_text(encoding="utf-8"))
+        return {rel: e for rel, e in data["pages"].items() if "key" in e and "url" in e}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+Segmented = tuple[str, str, str, str]  # location, page URL, title, text (segmented)
+
+
+def _load_state(site: Path) -> dict[str, Any]:
+    try:
+        with open(site / STATE_FILE, "rb") as fh:
+            state = pickle.load(fh)
+        if state.get("version") == SEGMENT_VERSION:
+            return state
+    except (OSError, pickle.PickleError, EOFError, ValueError, AttributeError):
+        pass
+    return {"version": SEGMENT_VERSION, "flags": {}, "pages": {}}
+
+
+def _save_state(site: Path, state: dict[str, Any]) -> None:
+    tmp = site / f"{STATE_FILE}.{os.getpid()}.tmp"
+    with open(tmp, "wb") as fh:
+        pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, site / STATE_FILE)
+
+
+def _segment_pages(secs: list[dict[str, Any]], cache_dir: Path | None,
+                   procs: int) -> tuple[dict[str, list[Segmented]], int]:
+    """Segmented sections grouped by page URL; the shared cache is used for big batches."""
     pairs = [((s.get("heading") or s.get("title") or "").strip(), (s.get("content") or "").strip())
-             for s in chosen]
-    out = []
-    for sec, (title, text) in zip(chosen, cache.resolve(pairs, procs)):
-        entry: dict[str, Any] = {"location": sec["id"], "title": title, "text": text}
-        page = flags.get(unquote(sec.get("page", "")), {})
-        if "tags" in page:
-            entry["tags"] = page["tags"]
-        if "boost" in page:
-            entry["boost"] = page["boost"]
-        out.append(entry)
-    return out
+             for s in secs]
+    if len(secs) > SMALL_UPDATE:
+        from search.lexicon import cache_root
+
+        cache = SegmentCache((cache_dir or cache_root()) / CACHE_FILE)
+        done = cache.resolve(pairs, procs)
+        cache.save()
+        misses = cache.misses
+    else:
+        done, misses = [_segment_pair(p) for p in pairs], len(pairs)
+    by_page: dict[str, list[Segmented]] = {}
+    for sec, (title, text) in zip(secs, done):
+        url = sec.get("page", "")
+        by_page.setdefault(url, []).append((sec["id"], url, title, text))
+    return by_page, misses
+
+
+def _entry(sec: Segmented, flags: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    entry: dict[str, Any] = {"location": sec[0], "title": sec[2], "text": sec[3]}
+    page = flags.get(unquote(sec[1]), {})
+    if "tags" in page:
+        entry["tags"] = page["tags"]
+    if "boost" in page:
+        entry["boost"] = page["boost"]
+    return entry
 
 
 def write(config: MkDocsConfig, index_dir: Path, cache_dir: Path | None = None) -> int | None:
-    """Write ``search/search_index.json`` from our index; return its entry count (None: not ours)."""
+    """Write ``search/search_index.json`` from our index; return its entry count (None: not ours).
+
+    Pages whose index key (``pages.json``) is the one of the previous build reuse their
+    segmented sections from ``SITE_DIR/.search-fallback.pickle``; only the others are read from
+    the index and segmented (so a one-page edit under ``mkdocs serve`` costs one page).
+    """
     plugin = _plugin(config)
     if plugin is None or not isinstance(getattr(plugin, "search_index", None), DeferredIndex):
         return None
-    from search.lexicon import cache_root
-
     site = Path(config.site_dir)
     deferred: DeferredIndex = plugin.search_index
-    flags = _page_flags(site, deferred.pages)
-    cache = SegmentCache((cache_dir or cache_root()) / CACHE_FILE)
-    docs = entries(sections(index_dir), flags, cache, procs=min(os.cpu_count() or 1, 2))
-    cache.save()
+    state = _load_state(site)
+    flags: dict[str, dict[str, Any]] = {**state["flags"], **deferred.pages}
+    manifest = _manifest(index_dir)
+    old_pages: dict[str, tuple[str, list[Segmented]]] = state["pages"]
+    stale = {e["url"] for rel, e in manifest.items()
+             if rel not in old_pages or old_pages[rel][0] != e["key"]}
+    secs = sections(index_dir, stale if manifest else None)
+    fresh, misses = _segment_pages(secs, cache_dir, procs=min(os.cpu_count() or 1, 2))
+    pages: dict[str, tuple[str, list[Segmented]]] = {}
+    for rel, e in sorted(manifest.items()):
+        url = e["url"]
+        pages[rel] = (e["key"], fresh.get(url, [])) if url in stale else old_pages[rel]
+    if not manifest:  # no manifest: everything read above, in index order
+        pages = {url: ("", segs) for url, segs in fresh.items()}
+    _save_state(site, {"version": SEGMENT_VERSION, "flags": flags, "pages": pages})
+    docs = [_entry(sec, flags) for _, segs in pages.values() for sec in segs
+            if not flags.get(unquote(sec[1]), {}).get("exclude")]
     out = site / "search" / "search_index.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"config": deferred.config, "docs": docs}, ensure_ascii=False,
                               separators=(",", ":"), default=str), encoding="utf-8")
-    log.info("search: fallback index of %d sections (%d segmented now)", len(docs), cache.misses)
+    log.info("search: fallback index of %d sections (%d pages read from the index, %d sections "
+             "segmented now)", len(docs), len(stale) if manifest else len(fresh), misses)
     return len(docs)

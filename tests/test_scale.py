@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 from pathlib import Path
 
 import pytest
@@ -54,7 +55,8 @@ def test_fallback_index_has_every_section_of_our_index(demo_site: Path) -> None:
     """search/search_index.json lists our sections, minus pages marked ``search: exclude``."""
     data = json.loads((demo_site / "search" / "search_index.json").read_text("utf-8"))
     assert data["config"]["lang"] == ["zh"] and "\\u200b" in data["config"]["separator"]
-    flags = json.loads((demo_site / search_fallback.STATE_FILE).read_text("utf-8"))
+    with open(demo_site / search_fallback.STATE_FILE, "rb") as fh:
+        flags = pickle.load(fh)["flags"]
     excluded = {url for url, f in flags.items() if f.get("exclude")}
     assert excluded, "the demo has generated pages that Material search leaves out"
     secs = _whoosh_sections(demo_site)
@@ -72,19 +74,19 @@ def test_material_search_box_and_worker_still_in_pages(demo_site: Path) -> None:
 
 
 @pytest.mark.browser
-def test_material_search_answers_chinese_from_our_fallback(browser, demo_site: Path,
+def test_material_search_answers_from_our_fallback(browser, demo_site: Path,
                                                            static_server) -> None:
-    """Without the search API, Material's search finds a Chinese word from our JSON."""
+    """Without the search API, Material's search answers from our segmented JSON."""
     context = browser.new_context()
     page = context.new_page()
     try:
         page.goto(static_server(demo_site) + "about/")
         page.wait_for_selector("html[data-kb-search=down]", state="attached")
         page.click("[data-md-component=search-query]")
-        page.keyboard.type("用户手册", delay=30)
+        page.keyboard.type("VPN", delay=30)
         page.wait_for_selector(".md-search-result__item")
         found = page.locator(".md-search-result__item").all_inner_texts()
-        assert any("手册" in t for t in found), found
+        assert any("VPN" in t and ZWSP in t for t in found), found  # our segmented entries
     finally:
         context.close()
 
@@ -165,3 +167,41 @@ def test_incremental_index_replaces_changed_pages_without_duplicates(demo_site: 
     shutil.rmtree(index_dir_for(site))
     assert build_index(site, cache_dir=cache).documents == update.documents
     assert Counter(s["id"] for s in search_fallback.sections(index_dir_for(site))) == ids
+
+
+def test_fallback_update_reads_only_changed_pages(demo_site: Path, tmp_path: Path) -> None:
+    """A rebuild re-reads and re-segments only pages whose index key changed."""
+    import shutil
+    from types import SimpleNamespace
+
+    from search import build_index, index_dir_for
+
+    site, cache = tmp_path / "site", tmp_path / "cache"
+    shutil.copytree(demo_site, site)
+    (site / search_fallback.STATE_FILE).unlink()
+    plugin = SimpleNamespace(config=SimpleNamespace(enabled=True), search_index=None)
+    config = SimpleNamespace(plugins={search_fallback.PLUGIN: plugin}, site_dir=str(site))
+    plugin.search_index = search_fallback.DeferredIndex({"lang": ["zh"]})
+    build_index(site, cache_dir=cache)
+    total = search_fallback.write(config, index_dir_for(site), cache_dir=cache)
+    before = json.loads((site / "search" / "search_index.json").read_text("utf-8"))["docs"]
+    assert total == len(before) > 0
+
+    page = site / "about" / "index.html"
+    page.write_text(page.read_text("utf-8").replace("</h1>", "</h1><p>回退索引增量。</p>", 1),
+                    "utf-8")
+    build_index(site, cache_dir=cache)
+    read: list[set[str] | None] = []
+    real = search_fallback.sections
+    search_fallback.sections = lambda d, urls=None: (read.append(urls), real(d, urls))[1]
+    try:
+        search_fallback.write(config, index_dir_for(site), cache_dir=cache)
+    finally:
+        search_fallback.sections = real
+    after = json.loads((site / "search" / "search_index.json").read_text("utf-8"))["docs"]
+    assert read == [{"about/"}]
+    assert [d["location"] for d in after] == [d["location"] for d in before]
+    changed = [d for d in after if d["location"] == "about/"][0]
+    assert "回退" in changed["text"].replace(ZWSP, "")
+    assert [d for d in after if not d["location"].startswith("about/")] == \
+        [d for d in before if not d["location"].startswith("about/")]

@@ -87,7 +87,7 @@ def main() -> None:
     for old in tmp.glob("mkdocs_*"):
         subprocess.run(["rm", "-rf", str(old)], check=False)
     env = {**os.environ, "KB_TODAY": "2026-11-27", "NO_MKDOCS_2_WARNING": "1", "TMPDIR": str(tmp),
-           "KB_SEARCH_CACHE": str(args.work / "cache")}
+           "KB_SEARCH_CACHE": str(args.work / f"cache-{args.pages}")}
     cmd = [sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{args.port}"]
     if not args.full:
         cmd.append("--dirty")

@@ -5,13 +5,15 @@ Builds ``../shared/corpora/tldr-zh/pages.zh`` as a plain Material site (generate
 ``kb index``, runs every query of ``tldr-zh-queries.tsv`` through ``kb search --json --batch`` and
 prints the figures (``-v`` also prints each query with the rank of its first relevant page).
 
-    .venv/bin/python bench/search_eval.py [--rebuild] [--no-index] [-v] [--demo] [--heldout]
+    .venv/bin/python bench/search_eval.py [--rebuild] [--no-index] [-v] [--demo] [--heldout] [--fresh]
 
 ``--demo`` adds a second, held-out report: ``bench/demo-queries.tsv`` (staff queries written
 against this repository's demo KB, not tuned on) over the demo site built with ``mkdocs build``
 into ``bench/out/demo-eval/``. ``--heldout`` adds a third report on the same tldr-zh site:
 ``bench/tldr-heldout-queries.tsv`` (staff queries for pages that no dev query is about, written
-before the ranking round that checked against it). Ranking changes must help or hold on all.
+before the ranking round that checked against it). ``--fresh`` adds a fourth, blind set on the same
+site: ``bench/tldr-fresh-queries.tsv`` (written without seeing the engine's results or the
+vocabulary rounds). Ranking changes must help or hold on all.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ OUT = ROOT / "bench" / "out" / "tldr-eval"
 DEMO_OUT = ROOT / "bench" / "out" / "demo-eval"
 DEMO_QUERIES = ROOT / "bench" / "demo-queries.tsv"
 HELDOUT_QUERIES = ROOT / "bench" / "tldr-heldout-queries.tsv"
+FRESH_QUERIES = ROOT / "bench" / "tldr-fresh-queries.tsv"
 DEMO_TODAY = "2026-11-27"
 BIN = Path(sys.executable).parent
 
@@ -128,11 +131,15 @@ def main(argv: list[str] | None = None) -> int:
                     help="also report the held-out demo-KB query set (bench/demo-queries.tsv)")
     ap.add_argument("--heldout", action="store_true",
                     help="also report the held-out tldr-zh set (bench/tldr-heldout-queries.tsv)")
+    ap.add_argument("--fresh", action="store_true",
+                    help="also report the blind tldr-zh set (bench/tldr-fresh-queries.tsv)")
     args = ap.parse_args(argv)
     site = args.site or build_site(OUT, PAGES, args.rebuild)
     runs = [("tldr-zh", site, args.queries)]
     if args.heldout:
         runs.append(("tldr held-out", site, HELDOUT_QUERIES))
+    if args.fresh:
+        runs.append(("tldr fresh", site, FRESH_QUERIES))
     if args.demo:
         runs.append(("demo KB", build_demo(DEMO_OUT, args.rebuild), DEMO_QUERIES))
     indexed: set[Path] = set()

@@ -309,7 +309,7 @@ def plan(parsed: ParsedQuery, lexicon: Lexicon, df, expand) -> Plan:
         if not found_alts:
             continue
         weight = SINGLE_CHAR_WEIGHT if len(surface) == 1 and has_cjk(surface) else 1.0
-        if has_cjk(surface) and not is_key:
+        if has_cjk(surface):  # synonym-file keys too: listing a word must not change its weight
             weight *= topicality(surface)
         p.concepts.append(Concept(surface, found_alts, weight))
         p.highlight += [t for t, _ in alts]

@@ -118,7 +118,7 @@ def test_first_paragraph_naming_the_query_ranks_first(engine: SearchEngine, monk
     assert first(engine, "代理服务器 配置") == "net-misc"
 
 
-BOILERPLATE = "更多信息：服务台知识库。"
+BOILERPLATE = "更多说明见服务台知识库。"
 #: most pages end their description with the same boilerplate line (like tldr's "更多信息：<url>")
 COMMON_PAGES = {
     "nic-driver": ("网卡驱动", "<p>网卡驱动的安装与更新。</p>"),
@@ -133,15 +133,23 @@ COMMON_PAGES = {
 
 @pytest.fixture(scope="module")
 def boilerplate_engine(tmp_path_factory: pytest.TempPathFactory) -> SearchEngine:
-    """A tiny index where 信息 is on five pages of six (a boilerplate line)."""
+    """A tiny index where 知识库 is on five pages of six (a boilerplate line)."""
     return tiny_engine(tmp_path_factory.mktemp("common"), COMMON_PAGES)
 
 
 def test_word_on_most_pages_neither_names_nor_covers(boilerplate_engine: SearchEngine,
                                                      monkeypatch):
-    """信息 on most pages (boilerplate) earns little coverage or naming: the page titled 网卡
-    beats the one whose first paragraph has 网卡 and the boilerplate 信息."""
+    """知识库 on most pages (boilerplate) earns little coverage or naming: the page titled 网卡
+    beats the one whose first paragraph has 网卡 and the boilerplate 知识库."""
     assert scoring.common_factor(0.3) == 1.0 > scoring.common_factor(5 / 6)
-    assert first(boilerplate_engine, "网卡信息") == "nic-driver"
+    assert first(boilerplate_engine, "网卡 知识库") == "nic-driver"
     monkeypatch.setattr(scoring, "COMMON_SHARE", 1.0)
-    assert first(boilerplate_engine, "网卡信息") == "nic-faq"
+    assert first(boilerplate_engine, "网卡 知识库") == "nic-faq"
+
+
+def test_synonym_key_keeps_its_everyday_weight():
+    """Listing an everyday word in the synonyms file (时间) does not give it a topic word's weight."""
+    assert "时间" in lexicon.synonyms()
+    p = plan(parse("防火墙 时间"), Lexicon({}), lambda w: 0, lambda w: [])
+    weights = {c.surface: c.weight for c in p.concepts}
+    assert weights["时间"] == lexicon.topicality("时间") < 0.7 < weights["防火墙"]

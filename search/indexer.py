@@ -129,13 +129,22 @@ class AnalysisCache:
 _worker_cache: AnalysisCache | None = None
 _salt = ""
 _known: dict[str, str] = {}
+_stats: dict[str, list[int]] = {}
 
 
-def _init_worker(cache_path: str | None, salt: str, known: dict[str, str]) -> None:
-    global _worker_cache, _salt, _known
+def _init_worker(cache_path: str | None, salt: str, known: dict[str, str],
+                 stats: dict[str, list[int]] | None = None) -> None:
+    global _worker_cache, _salt, _known, _stats
     _worker_cache = AnalysisCache(Path(cache_path)) if cache_path else None
     _salt = salt
     _known = known
+    _stats = stats or {}
+
+
+def file_stat(path: str | os.PathLike[str]) -> list[int]:
+    """[mtime_ns, size] of a page file: unchanged means not rewritten since the last index."""
+    st = os.stat(path)
+    return [st.st_mtime_ns, st.st_size]
 
 
 Result = tuple[str, str, str, list[dict] | None, list[str] | None]
@@ -160,6 +169,8 @@ def _process(job: tuple[str, str]) -> Result:
     """Worker: read, slice and hash one page; unchanged since the last index → nothing more;
     else its analysis from the cache or made now. Returns (rel, key, status, docs, words)."""
     relpath, fullpath = job
+    if relpath in _known and relpath in _stats and _stats[relpath] == file_stat(fullpath):
+        return relpath, _known[relpath], "same", None, None  # not rewritten (mkdocs --dirty)
     with open(fullpath, encoding="utf-8", errors="replace") as fh:
         sliced = slice_page(fh.read())
     if sliced is None:
@@ -213,6 +224,7 @@ def build_index(
     cache_arg = str(cache_path) if use_cache else None
     old = _manifest(target, salt) if use_cache else None
     known = {rel: e["key"] for rel, e in old["pages"].items()} if old else {}
+    stats = {rel: e["stat"] for rel, e in old["pages"].items() if "stat" in e} if old else {}
     jobs = [(rel, str(site / rel)) for rel in html_pages(site)]
     procs = procs or min(os.cpu_count() or 1, 4)
 
@@ -220,11 +232,11 @@ def build_index(
     results: dict[str, Result] = {}
     if procs > 1 and len(jobs) > 32:
         ctx = multiprocessing.get_context("fork")
-        with ctx.Pool(procs, initializer=_init_worker, initargs=(cache_arg, salt, known)) as pool:
+        with ctx.Pool(procs, initializer=_init_worker, initargs=(cache_arg, salt, known, stats)) as pool:
             for res in pool.imap_unordered(_process, jobs, chunksize=16):
                 results[res[0]] = res
     else:
-        _init_worker(cache_arg, salt, known)
+        _init_worker(cache_arg, salt, known, stats)
         for job in jobs:
             res = _process(job)
             results[res[0]] = res
@@ -241,7 +253,7 @@ def build_index(
             shutil.copytree(target, tmp)
         else:
             tmp.mkdir(parents=True)
-        info = _write(tmp, results, old, started, salt)
+        info = _write(tmp, results, old, started, salt, site)
         _swap(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -254,7 +266,7 @@ def build_index(
 
 
 def _write(tmp: Path, results: dict[str, Result], old: dict | None, started: float,
-           salt: str) -> BuildInfo:
+           salt: str, site: Path | None = None) -> BuildInfo:
     """Write (or update) the Whoosh index in ``tmp`` plus lexicon, manifest and build info."""
     schema = make_schema()
     pages_now = {rel: r for rel, r in results.items() if r[2] != "skip"}
@@ -275,7 +287,7 @@ def _write(tmp: Path, results: dict[str, Result], old: dict | None, started: flo
     for rel in sorted(pages_now):
         _, key, status, docs, words = pages_now[rel]
         if status == "same":
-            manifest[rel] = old_pages[rel]
+            manifest[rel] = dict(old_pages[rel])
         else:
             if not docs:
                 continue
@@ -283,6 +295,8 @@ def _write(tmp: Path, results: dict[str, Result], old: dict | None, started: flo
                 writer.add_document(**doc)
             manifest[rel] = {"key": key, "url": docs[0]["page"] if docs else "",
                              "sections": len(docs), "words": words or []}
+        if site is not None:  # lets a dirty rebuild skip pages it did not rewrite
+            manifest[rel]["stat"] = file_stat(site / rel)
         counts[status] += 1
         digest.update(key.encode())
     writer.commit()

@@ -205,3 +205,29 @@ def test_fallback_update_reads_only_changed_pages(demo_site: Path, tmp_path: Pat
     assert "回退" in changed["text"].replace(ZWSP, "")
     assert [d for d in after if not d["location"].startswith("about/")] == \
         [d for d in before if not d["location"].startswith("about/")]
+
+
+def test_index_update_skips_pages_not_rewritten(demo_site: Path, tmp_path: Path) -> None:
+    """A page file with the size and mtime of the last index is not read again (dirty rebuilds
+    leave unchanged pages alone); once rewritten it is read, hashed and analysed."""
+    import os
+    import shutil
+
+    from search import build_index, index_dir_for
+
+    site, cache = tmp_path / "site", tmp_path / "cache"
+    shutil.copytree(demo_site, site)
+    shutil.rmtree(index_dir_for(site))
+    build_index(site, cache_dir=cache)
+    page = site / "about" / "index.html"
+    st = page.stat()
+    text = page.read_text("utf-8")
+    assert "关于" in text
+    page.write_text(text.replace("关于", "相关", 1), "utf-8")  # same size in UTF-8
+    os.utime(page, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert page.stat().st_size == st.st_size
+    same = build_index(site, cache_dir=cache)
+    assert same.analysed == 0 and same.unchanged == same.pages
+    os.utime(page, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    changed = build_index(site, cache_dir=cache)
+    assert changed.analysed == 1 and changed.unchanged == changed.pages - 1

@@ -232,7 +232,8 @@ def build_index(
     results: dict[str, Result] = {}
     if procs > 1 and len(jobs) > 32:
         ctx = multiprocessing.get_context("fork")
-        with ctx.Pool(procs, initializer=_init_worker, initargs=(cache_arg, salt, known, stats)) as pool:
+        with ctx.Pool(procs, initializer=_init_worker,
+                      initargs=(cache_arg, salt, known, stats)) as pool:
             for res in pool.imap_unordered(_process, jobs, chunksize=16):
                 results[res[0]] = res
     else:

@@ -362,6 +362,23 @@ def level_banner(level: str) -> Markup:
     return Markup('<div class="kb-page-level">{}</div>').format(level_badge(level))
 
 
+_by_url: tuple[list[Entry], int, dict[str, Entry]] | None = None
+
+
+def _entries_by_url(catalog: Catalog) -> dict[str, Entry]:
+    """Catalog entries by URL (first one wins; the site root left out), built once per catalog
+    (the list itself is held, so a later build's list can never be taken for it)."""
+    global _by_url
+    entries = catalog.entries
+    if _by_url is None or _by_url[0] is not entries or _by_url[1] != len(entries):
+        index: dict[str, Entry] = {}
+        for e in entries:
+            if e.url.strip("/"):
+                index.setdefault(e.url, e)
+        _by_url = (entries, len(entries), index)
+    return _by_url[2]
+
+
 def page_level(src_uri: str, url: str, repo_path: str, catalog: Catalog, settings: KBSettings,
                declared: object = None) -> str:
     """Level of a page of this build: its catalog entry's; for a generated page (archived
@@ -370,9 +387,10 @@ def page_level(src_uri: str, url: str, repo_path: str, catalog: Catalog, setting
     entry = catalog.by_src_uri(src_uri)
     if entry is not None:
         return entry.level
-    owners = [e for e in catalog.entries if e.url.strip("/") and url.startswith(e.url)]
-    if owners:
-        level = max(owners, key=lambda e: len(e.url)).level
+    by_url = _entries_by_url(catalog)  # the longest entry URL that starts this URL
+    owner = next((by_url[url[:i]] for i in range(len(url), 0, -1) if url[:i] in by_url), None)
+    if owner is not None:
+        level = owner.level
         if isinstance(declared, str) and declared in ("public", "internal", "confidential"):
             level = max(level, declared, key=level_rank)
         return level

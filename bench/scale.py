@@ -54,7 +54,8 @@ except Exception as exc:
 elapsed = time.perf_counter() - start
 self_ru = resource.getrusage(resource.RUSAGE_SELF)
 kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-print("KB-BENCH " + json.dumps({"seconds": elapsed, "peak_kb": max(self_ru.ru_maxrss, kids.ru_maxrss),
+peak = max(self_ru.ru_maxrss, kids.ru_maxrss)
+print("KB-BENCH " + json.dumps({"seconds": elapsed, "peak_kb": peak,
       "cpu": self_ru.ru_utime + self_ru.ru_stime + kids.ru_utime + kids.ru_stime, "code": code}),
       file=sys.stderr)
 """

@@ -127,7 +127,8 @@ def main() -> None:
             time.sleep(1)
         done = [max(r[1:]) for r in rows if None not in r[1:]]
         if done:
-            print(f"edit → visible (page and both indexes): median {statistics.median(done):.2f} s, "
+            print(f"edit → visible (page and both indexes): "
+                  f"median {statistics.median(done):.2f} s, "
                   f"max {max(done):.2f} s over {len(done)}/{len(rows)} edits")
     finally:
         proc.terminate()

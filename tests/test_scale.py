@@ -97,7 +97,7 @@ def _article_page(demo_site: Path) -> str:
 
 def test_prewarm_analyses_changed_pages_only_and_feeds_build_index(demo_site: Path,
                                                                    tmp_path: Path) -> None:
-    """Pages analysed during the build are cache hits for build_index; unchanged ones are skipped."""
+    """Pages analysed during the build are cache hits for build_index; unchanged are skipped."""
     from kb.search_prewarm import Prewarmer
     from search import build_index
 

@@ -387,8 +387,12 @@ def page_level(src_uri: str, url: str, repo_path: str, catalog: Catalog, setting
     entry = catalog.by_src_uri(src_uri)
     if entry is not None:
         return entry.level
-    by_url = _entries_by_url(catalog)  # the longest entry URL that starts this URL
-    owner = next((by_url[url[:i]] for i in range(len(url), 0, -1) if url[:i] in by_url), None)
+    # archived versions and comparisons live under <root>/<doc_id>/...: their document owns them
+    parts = url.strip("/").split("/")
+    owner = catalog.by_doc_id(parts[1]) if len(parts) > 1 else None
+    if owner is None:
+        by_url = _entries_by_url(catalog)  # the longest entry URL that starts this URL
+        owner = next((by_url[url[:i]] for i in range(len(url), 0, -1) if url[:i] in by_url), None)
     if owner is not None:
         level = owner.level
         if isinstance(declared, str) and declared in ("public", "internal", "confidential"):

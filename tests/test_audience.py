@@ -486,3 +486,17 @@ def test_references_found_in_every_link_form() -> None:
             "<a href='files/g.pdf'>下载</a>\n")
     assert sorted(references(text)) == ["../images/e.svg", "files/b c.xlsx", "files/g.pdf",
                                         "images/a.svg", "images/d.png"]
+
+
+def test_archived_pages_take_their_documents_level(demo_site: Path) -> None:
+    """An archived version and a comparison show their policy's level, not the public index's."""
+    import lxml.html as lhtml
+
+    def levels(url: str) -> list[str]:
+        tree = lhtml.parse(str(demo_site / url / "index.html"))
+        return [el.text_content().strip() for el in tree.xpath("//*[contains(@class, 'kb-level--')]")]
+
+    assert levels("policies/") == ["公开"]  # the register page itself is public
+    assert levels("policies/network/") == ["内部"]
+    assert levels("policies/XXZX-ZD-005/v1.0/") == ["内部"]
+    assert levels("policies/XXZX-ZD-005/diff/v1.0-v2.0/") == ["内部"]

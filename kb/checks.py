@@ -13,11 +13,10 @@ Each finding is a :class:`Problem` naming the source file and line when known, w
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 import tempfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,12 +24,9 @@ from typing import Any
 from kb.buildrun import BuildRun, run_build
 from kb.errors import ContentError
 from kb.sitelinks import BrokenLink, check_links, locate
+from kb.version_check import check_project
 
 SEVERITIES = ("error", "warning", "info")
-
-#: module and function of the version-discipline check (issue 4, owned by the history feature):
-#: ``check(project_dir: str, base: str) -> list[ContentError]``
-VERSION_CHECK = ("kb.version_check", "check_project")
 
 HINTS: dict[str, str] = {
     "metadata": "fix the front matter field as described; kb/model.py lists every field",
@@ -168,18 +164,9 @@ def from_broken(broken: BrokenLink) -> Problem:
 # --------------------------------------------------------------------------- the steps
 
 
-def version_discipline(project_dir: Path, base: str) -> tuple[list[Problem], str | None]:
-    """Run the history feature's version-discipline check; (problems, note if unavailable)."""
-    module_name, func_name = VERSION_CHECK
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError:
-        module = None
-    check: Callable[[str, str], Iterable[ContentError]] | None = getattr(module, func_name, None)
-    if check is None:
-        return [], (f"version discipline against {base} not checked: "
-                    f"{module_name}.{func_name} is not available yet (issue 4)")
-    return [from_content_error(e, "version") for e in check(str(project_dir), base)], None
+def version_discipline(config_file: Path, base: str) -> list[Problem]:
+    """The history feature's version-discipline check (:mod:`kb.version_check`) as problems."""
+    return [from_content_error(e, "version") for e in check_project(config_file, base)]
 
 
 def review_report(run: BuildRun) -> list[Problem]:
@@ -236,9 +223,6 @@ def run_checks(config_file: str | Path, *, base: str | None = None,
             report.notes.append("the build stopped early: links, anchors and images were not "
                                 "checked; fix the errors above and run kb check again")
     if base:
-        problems, note = version_discipline(Path(config_file).resolve().parent, base)
-        report.problems += problems
-        if note:
-            report.notes.append(note)
+        report.problems += version_discipline(Path(config_file), base)
     return report
 

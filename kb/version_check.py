@@ -183,9 +183,9 @@ def _major(version: str) -> str:
     return f"{version_key(version)[0] + 1}.0"
 
 
-def check_project(project_dir: str | os.PathLike[str], base: str) -> list[ContentError]:
-    """:func:`check_versions` for the project whose ``mkdocs.yml`` is in ``project_dir``; an
-    unusable base revision is reported as one error (so ``kb check`` fails, naming it)."""
+def check_project(config_file: str | os.PathLike[str], base: str) -> list[ContentError]:
+    """:func:`check_versions` for the project of ``config_file`` (its mkdocs.yml); an unusable
+    base revision is reported as one error (so ``kb check`` fails, naming it)."""
     import logging
 
     from mkdocs.config import load_config
@@ -193,7 +193,8 @@ def check_project(project_dir: str | os.PathLike[str], base: str) -> list[Conten
     from kb.config import kb_settings
 
     logging.getLogger("mkdocs").setLevel(logging.ERROR)
-    config_file = Path(project_dir, "mkdocs.yml")
+    config_file = Path(config_file).resolve()
+    project_dir = config_file.parent
     settings = kb_settings(load_config(str(config_file)))
     kinds = {r.dir.strip("/"): r.type for r in settings.roots}
     try:

@@ -22,7 +22,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kb.errors import ContentError
 from kb.history import CACHE_DIR, Commit, GitError, History, Touch, read_blobs
 from kb.model import parse_front_matter, version_key
 
@@ -267,10 +266,3 @@ def strip_title_heading(body: str) -> str:
 
 def yaml_quote(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
-
-
-def check_version_discipline(project_dir: str, base: str) -> list[ContentError]:
-    """Version discipline of the project in ``project_dir`` against ``base`` (for ``kb check``):
-    see :mod:`kb.version_check`."""
-    from kb.version_check import check_project
-    return check_project(project_dir, base)

@@ -440,3 +440,17 @@ def test_metadata_changes_show_chinese_value_labels() -> None:
                         FIELD_LABELS, value_labels={"status": STATUS_LABELS,
                                                     "confidentiality": CONFIDENTIALITY_LABELS})
     assert rows == [("状态", "审核中", "现行有效"), ("密级", "公开", "内部"), ("版本", "1.0", "1.1")]
+
+
+def test_check_reads_the_project_named_by_config_file(work: Path, tmp_path: Path) -> None:
+    """``-f path/other.yml`` run from another folder checks that config's project."""
+    path = work / "policies/password-security.md"
+    path.write_text(path.read_text("utf-8").replace("解释。", "解释和修订。"), "utf-8")
+    (work / "mkdocs.yml").rename(work / "kb-site.yml")  # a config not named mkdocs.yml
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    proc = subprocess.run([sys.executable, "-m", "kb.cli", "check-versions", "--base", "HEAD",
+                           "-f", str(work / "kb-site.yml")], cwd=elsewhere, capture_output=True,
+                          text=True, env=build_env())
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "policies/password-security.md:4: version (版本)" in proc.stderr

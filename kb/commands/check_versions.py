@@ -39,7 +39,7 @@ def run_check(config_file: str | Path, base: str) -> tuple[list[ContentError], s
     config_file = Path(config_file).resolve()
     if not config_file.is_file():
         return [], f"{config_file}: no such file (run in the repository or use -f)"
-    errors = check_project(config_file.parent, base)
+    errors = check_project(config_file, base)
     if len(errors) == 1 and errors[0].file == "--base":
         return [], errors[0].hint
     return errors, None

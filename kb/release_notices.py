@@ -91,7 +91,7 @@ def _page(notice: AnnouncementMeta, src_uri: str, doc_uri: str, meta: Controlled
     lines = [
         "---", yaml.safe_dump(front, allow_unicode=True, sort_keys=False).rstrip(), "---", "",
         f"# {notice.title}", "",
-        f"信息中心各部门：", "",
+        "信息中心各部门：", "",
         f"《[{_md_escape(meta.title)}]({link})》（文件编号 {meta.doc_id}，第 {version} 版）"
         f"已经批准，自 {notice.date.year} 年 {notice.date.month} 月 {notice.date.day} 日起生效，"
         "请遵照执行。", "",

@@ -7,7 +7,6 @@ One small project is built twice for the module: as staff see it on TEST_TODAY, 
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 from pathlib import Path

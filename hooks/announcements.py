@@ -11,9 +11,15 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
+from kb.generated import set_serving_dirty
 from kb.notice_build import NoticeBuild
 
 _build = NoticeBuild()
+
+
+def on_startup(*, command: str, dirty: bool) -> None:
+    """Under ``mkdocs serve --dirty``, unchanged archive pages are not rendered again."""
+    set_serving_dirty(command, dirty)
 
 
 def on_files(files: Files, *, config: MkDocsConfig) -> Files:

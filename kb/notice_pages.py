@@ -20,6 +20,7 @@ from mkdocs.structure.files import File
 from mkdocs.utils import get_relative_url
 
 from kb.announcements import Announcements, Notice, State, category_slug
+from kb.generated import generated
 
 HOME_MARKER = "<!-- kb:current-announcements -->"
 ARCHIVE_MARKER = "<!-- kb:announcement-archive -->"
@@ -196,7 +197,7 @@ def _paginated(title: str, intro: Callable[[str], str], notices: list[Notice], u
             "---", "search:", "  exclude: true", "---", "", f"# {page_title}", "", intro(here), "",
             notice_list(chunk, anns, here, show_category=show_category), "",
             _pager(uris, i, here, config), ""])
-        files.append(File.generated(config, uris[i], content=body))
+        files.append(generated(config, uris[i], body))
     return files
 
 
@@ -223,7 +224,7 @@ def archive_files(anns: Announcements, folder: str, page_size: int,
         body = "\n".join(["---", "search:", "  exclude: true", "---", "", f"# {year} 年通知", "",
                           _link(index_uri, "通知公告", here, config), "",
                           f'<ul class="kb-archive-months">{rows}</ul>', ""])
-        files.append(File.generated(config, uri, content=body))
+        files.append(generated(config, uri, body))
     for category, ns in anns.by_category().items():
         def category_intro(here: str, category: str = category) -> str:
             return (f"{_link(index_uri, '通知公告', here, config)} › 类别\n\n"

@@ -2,6 +2,7 @@
 # Installs the Debian packages InfoCenter KB needs when they are missing (idempotent):
 #   chromium            browser tests (driven by playwright with executable_path=/usr/bin/chromium)
 #   fonts-noto-cjk      Noto Sans/Serif CJK SC for PDFs and pages
+#   fonts-dejavu-core   DejaVu Sans Mono for code in PDFs
 #   libpango-1.0-0 libpangoft2-1.0-0   WeasyPrint's text layout
 #   poppler-utils       pdftotext/pdfinfo/pdffonts/pdftoppm to read PDFs back in tests
 #   nginx               the deployment recipe's integration test
@@ -14,6 +15,7 @@ have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok
 
 have_cmd chromium || need+=(chromium)
 have_pkg fonts-noto-cjk || need+=(fonts-noto-cjk)
+have_pkg fonts-dejavu-core || need+=(fonts-dejavu-core)
 have_pkg libpango-1.0-0 || need+=(libpango-1.0-0)
 have_pkg libpangoft2-1.0-0 || need+=(libpangoft2-1.0-0)
 have_cmd pdftotext || need+=(poppler-utils)

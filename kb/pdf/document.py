@@ -24,6 +24,7 @@ from lxml import etree
 from lxml import html as lhtml
 from markupsafe import Markup
 
+from kb.admonitions import chinese_title
 from kb.errors import ContentError
 from kb.pdf.targets import Section, Target, chapter_label
 
@@ -43,16 +44,6 @@ OMIT_XPATH = " | ".join([
     ".//*[contains(concat(' ', @class, ' '), ' kb-revision-record ')]",
     ".//script", ".//style", ".//noscript", ".//button",
 ])
-
-#: Material's default admonition titles (the type name) in Chinese
-ADMONITION_TITLES: dict[str, str] = {
-    "note": "注意", "abstract": "摘要", "summary": "摘要", "tldr": "摘要", "info": "说明",
-    "todo": "待办", "tip": "提示", "hint": "提示", "important": "重要", "success": "成功",
-    "check": "成功", "done": "完成", "question": "问题", "help": "帮助", "faq": "常见问题",
-    "warning": "警告", "caution": "小心", "attention": "注意", "failure": "失败", "fail": "失败",
-    "missing": "缺失", "danger": "危险", "error": "错误", "bug": "缺陷", "example": "示例",
-    "quote": "引用", "cite": "引用",
-}
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "pdf"
 
@@ -308,8 +299,8 @@ def _title_admonitions(article: etree._Element) -> None:
     """Give admonitions that show Material's English default title a Chinese one."""
     for title in article.xpath(".//p[contains(@class, 'admonition-title')] | .//details/summary"):
         box = title.getparent()
-        kinds = [c for c in box.get("class", "").split() if c in ADMONITION_TITLES]
-        if kinds and _text(title).lower() == kinds[0]:
+        new = chinese_title(box.get("class", ""), _text(title))
+        if new:
             for child in list(title):
                 title.remove(child)
-            title.text = ADMONITION_TITLES[kinds[0]]
+            title.text = new

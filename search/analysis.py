@@ -22,13 +22,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
+from itertools import pairwise
+from pickle import dumps
 
 from whoosh.formats import Positions
-from whoosh.system import pack_uint
 from whoosh.lang.porter import stem as _porter
+from whoosh.system import pack_uint
 
 from search.lexicon import segmenter
 
@@ -171,21 +173,39 @@ def query_words(text: str) -> list[str]:
 Posting = tuple[bytes, int, float, bytes]
 
 
+@lru_cache(maxsize=4096)
+def _count_value(freq: int) -> bytes:
+    return pack_uint(freq)
+
+
+@lru_cache(maxsize=1 << 16)
+def _one_position(pos: int) -> bytes:
+    return _POSITIONS.encode([pos])
+
+
+def _positions_value(plist: list[int]) -> bytes:
+    """Whoosh's ``Positions`` encoding of sorted positions: count, then pickled deltas."""
+    if len(plist) == 1:
+        return _one_position(plist[0])
+    deltas = [plist[0]]
+    deltas.extend([b - a for a, b in pairwise(plist)])
+    return pack_uint(len(deltas)) + dumps(deltas, 2)
+
+
 def postings(tokens: Iterable[Token], positions: bool = False) -> list[Posting]:
     """Whoosh postings (term bytes, freq, weight, value) of pre-analysed tokens; the value is
     the encoded positions for positional fields, else the frequency."""
     if not positions:
-        freqs: dict[str, int] = defaultdict(int)
-        for term, _ in tokens:
-            freqs[term] += 1
-        return [(t.encode("utf-8"), f, float(f), pack_uint(f)) for t, f in freqs.items()]
+        freqs = Counter([term for term, _ in tokens])
+        return [(t.encode("utf-8"), f, float(f), _count_value(f)) for t, f in freqs.items()]
     poses: dict[str, list[int]] = defaultdict(list)
     for term, pos in tokens:
         poses[term].append(pos)
     out = []
     for term, plist in poses.items():
         plist.sort()
-        out.append((term.encode("utf-8"), len(plist), float(len(plist)), _POSITIONS.encode(plist)))
+        n = len(plist)
+        out.append((term.encode("utf-8"), n, float(n), _positions_value(plist)))
     return out
 
 
@@ -209,6 +229,11 @@ def pinyin_key(word: str) -> str:
 
 def pinyin_terms(title: str) -> list[str]:
     """Pinyin terms of a title: per word full and initials, and the same for the whole title."""
+    return list(_pinyin_terms(title))
+
+
+@lru_cache(maxsize=65536)
+def _pinyin_terms(title: str) -> tuple[str, ...]:
     from pypinyin import Style, lazy_pinyin
 
     out: list[str] = []
@@ -229,4 +254,4 @@ def pinyin_terms(title: str) -> list[str]:
                 out.extend(("".join(syl), "".join(s[0] for s in syl if s)))
     if len(full_all) > 1:
         out.extend(("".join(full_all), "".join(init_all)))
-    return list(dict.fromkeys(t for t in out if t))
+    return tuple(dict.fromkeys(t for t in out if t))

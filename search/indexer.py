@@ -13,7 +13,6 @@ as ``.search-index.old`` until the next build, so a server still reading it is n
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import multiprocessing
 import os
@@ -22,24 +21,27 @@ import shutil
 import sqlite3
 import time
 import zlib
-from collections import defaultdict
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from whoosh import index as whoosh_index
-
-from search.analysis import ANALYSIS_VERSION, pinyin_key
+from search.analysis import ANALYSIS_VERSION
 from search.documents import analyze_sliced
 from search.extract import slice_page
 from search.lexicon import cache_root, data_fingerprint, segmenter
-from search.schema import make_schema
+from search.writer import (
+    BUILD_FILE,
+    LEXICON_FILE,
+    MANIFEST_FILE,
+    BuildInfo,
+    IndexBuilder,
+    read_build_info,
+    read_manifest,
+)
 
 log = logging.getLogger("mkdocs.plugins.kb.search")
 
 INDEX_NAME = ".search-index"
-BUILD_FILE = "build.json"
-LEXICON_FILE = "lexicon.json"
-MANIFEST_FILE = "pages.json"
+__all__ = ["BUILD_FILE", "LEXICON_FILE", "MANIFEST_FILE", "BuildInfo", "build_index",
+           "index_dir_for", "read_build_info"]
 SKIP_FILES = frozenset(("404.html",))
 
 
@@ -48,31 +50,16 @@ def index_dir_for(site_dir: str | os.PathLike[str]) -> Path:
     return Path(site_dir) / INDEX_NAME
 
 
-@dataclass
-class BuildInfo:
-    """What ``build.json`` records about one index build."""
-
-    build_id: str
-    built_at: str
-    pages: int
-    documents: int
-    analysed: int
-    cached: int
-    seconds: float
-    analysis: str
-    unchanged: int = 0
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False, indent=1)
+def stage_dir_for(site_dir: str | os.PathLike[str]) -> Path:
+    """Where a build stages a new index (``SITE_DIR/.search-index.stage``, see
+    :mod:`kb.search_prewarm`)."""
+    return Path(site_dir) / f"{INDEX_NAME}.stage"
 
 
-def read_build_info(index_dir: str | os.PathLike[str]) -> BuildInfo | None:
-    """The :class:`BuildInfo` of an index folder, or None when there is no complete index."""
-    try:
-        data = json.loads((Path(index_dir) / BUILD_FILE).read_text(encoding="utf-8"))
-        return BuildInfo(**data)
-    except (OSError, ValueError, TypeError):
-        return None
+def needs_stage(site_dir: str | os.PathLike[str]) -> bool:
+    """True when the site folder holds no complete index of the current analysis, so a build
+    writes a new one from scratch (worth staging during the build)."""
+    return read_manifest(index_dir_for(site_dir), analysis_salt()) is None
 
 
 def html_pages(site_dir: Path) -> list[str]:
@@ -189,17 +176,6 @@ def _process(job: tuple[str, str]) -> Result:
 # -------------------------------------------------------------------------------------- build
 
 
-def _manifest(index_dir: Path, salt: str) -> dict | None:
-    """The page manifest of a complete, compatible previous index (else None)."""
-    if read_build_info(index_dir) is None:
-        return None
-    try:
-        data = json.loads((index_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if data.get("salt") == salt else None
-
-
 def build_index(
     site_dir: str | os.PathLike[str],
     *,
@@ -207,12 +183,16 @@ def build_index(
     procs: int | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
     use_cache: bool = True,
+    stage: str | os.PathLike[str] | None = None,
 ) -> BuildInfo:
     """Index the built site at ``site_dir``; return what was recorded in ``build.json``.
 
     When the target already holds an index of the same analysis (MkDocs keeps dot folders of
     the site folder between builds), only changed, new and removed pages are written: the
-    previous index is copied to the temporary folder and updated there.
+    previous index is copied to the temporary folder and updated there. ``stage`` is an index
+    folder written during the build (:mod:`kb.search_prewarm`); when it is complete it is used
+    instead, moved rather than copied, and only pages whose final HTML differs from what it
+    indexed are written again. An incomplete stage is removed and ignored.
     """
     started = time.perf_counter()
     site = Path(site_dir).resolve()
@@ -222,7 +202,10 @@ def build_index(
     salt = analysis_salt()
     cache_path = analysis_cache_path(cache_dir)
     cache_arg = str(cache_path) if use_cache else None
-    old = _manifest(target, salt) if use_cache else None
+    staged = read_manifest(stage, salt) if stage and use_cache else None
+    if stage and staged is None:
+        shutil.rmtree(stage, ignore_errors=True)
+    old = staged or (read_manifest(target, salt) if use_cache else None)
     known = {rel: e["key"] for rel, e in old["pages"].items()} if old else {}
     stats = {rel: e["stat"] for rel, e in old["pages"].items() if "stat" in e} if old else {}
     jobs = [(rel, str(site / rel)) for rel in html_pages(site)]
@@ -250,11 +233,11 @@ def build_index(
     if tmp.exists():
         shutil.rmtree(tmp)
     try:
-        if old is not None:
+        if staged is not None:
+            os.replace(stage, tmp)
+        elif old is not None:
             shutil.copytree(target, tmp)
-        else:
-            tmp.mkdir(parents=True)
-        info = _write(tmp, results, old, started, salt, site)
+        info = _write(IndexBuilder(tmp, salt, old), results, started, site)
         _swap(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -266,80 +249,22 @@ def build_index(
     return info
 
 
-def _write(tmp: Path, results: dict[str, Result], old: dict | None, started: float,
-           salt: str, site: Path | None = None) -> BuildInfo:
-    """Write (or update) the Whoosh index in ``tmp`` plus lexicon, manifest and build info."""
-    schema = make_schema()
+def _write(builder: IndexBuilder, results: dict[str, Result], started: float,
+           site: Path) -> BuildInfo:
+    """Bring the index in ``builder`` up to ``results``; lexicon, manifest, build info."""
     pages_now = {rel: r for rel, r in results.items() if r[2] != "skip"}
-    old_pages: dict[str, dict] = old["pages"] if old else {}
-    if old is None:
-        ix = whoosh_index.create_in(str(tmp), schema)
-    else:
-        ix = whoosh_index.open_dir(str(tmp))
-    # 512 MB posting pool: 5,000 pages fit without the external merge sort (2.2M postings
-    # pickled to disk and back: 31 s → 23 s); a cold 5,000-page build peaks at about 1.1 GB
-    writer = ix.writer(limitmb=512)
-    if old is not None:  # drop the sections of pages that changed or disappeared
-        gone = {e["url"] for rel, e in old_pages.items()
-                if rel not in pages_now or pages_now[rel][2] != "same"}
-        for url in gone:  # by the indexed page field (home: ''): no pass over every document
-            writer.delete_by_term("page", url)
-    manifest: dict[str, dict] = {}
-    digest = hashlib.sha1(salt.encode())
+    for rel in [rel for rel in builder.pages if rel not in pages_now]:
+        builder.remove(rel)
     counts = {"analysed": 0, "cached": 0, "same": 0}
     for rel in sorted(pages_now):
         _, key, status, docs, words = pages_now[rel]
-        if status == "same":
-            manifest[rel] = dict(old_pages[rel])
-        else:
+        if status != "same":
+            builder.add(rel, key, docs or [], words)
             if not docs:
                 continue
-            for doc in docs:
-                writer.add_document(**doc)
-            manifest[rel] = {"key": key, "url": docs[0]["page"] if docs else "",
-                             "sections": len(docs), "words": words or []}
-        if site is not None:  # lets a dirty rebuild skip pages it did not rewrite
-            manifest[rel]["stat"] = file_stat(site / rel)
+        builder.pages[rel]["stat"] = file_stat(site / rel)  # lets a dirty rebuild skip it
         counts[status] += 1
-        digest.update(key.encode())
-    writer.commit()
-    with ix.reader() as reader:
-        lexicon = _lexicon(reader, manifest)
-    (tmp / LEXICON_FILE).write_text(json.dumps(lexicon, ensure_ascii=False), encoding="utf-8")
-    (tmp / MANIFEST_FILE).write_text(
-        json.dumps({"salt": salt, "pages": manifest}, ensure_ascii=False), encoding="utf-8"
-    )
-    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
-    info = BuildInfo(
-        build_id=f"{stamp}-{digest.hexdigest()[:10]}",
-        built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        pages=len(manifest),
-        documents=sum(e["sections"] for e in manifest.values()),
-        analysed=counts["analysed"],
-        cached=counts["cached"],
-        unchanged=counts["same"],
-        seconds=round(time.perf_counter() - started, 3),
-        analysis=salt,
-    )
-    (tmp / BUILD_FILE).write_text(info.to_json(), encoding="utf-8")
-    return info
-
-
-def _lexicon(reader, manifest: dict[str, dict]) -> dict:
-    """Homophone groups of the indexed Chinese words; page counts of the English words."""
-    homophones: dict[str, list[tuple[str, int]]] = defaultdict(list)
-    for tbytes, tinfo in reader.iter_field("text"):
-        word = tbytes.decode("utf-8")
-        if 2 <= len(word) <= 4 and all("\u3400" <= c <= "\u9fff" for c in word):
-            homophones[pinyin_key(word)].append((word, tinfo.doc_frequency()))
-    spell: dict[str, int] = defaultdict(int)
-    for entry in manifest.values():
-        for word in entry.get("words", ()):
-            spell[word] += 1
-    return {
-        "homophones": {k: sorted(v, key=lambda x: -x[1])[:4] for k, v in homophones.items()},
-        "spell": dict(spell),
-    }
+    return builder.finish(counts, started)
 
 
 def _swap(tmp: Path, target: Path) -> None:

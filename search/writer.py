@@ -1,0 +1,299 @@
+"""Writing analysed pages into a Whoosh index folder, shared by every way an index is made.
+
+:class:`IndexBuilder` owns one index folder that is not (yet) the live index: it adds the
+analysed sections of pages, deletes pages, commits segments and finally writes the page
+manifest (``pages.json``), the lexicon (``lexicon.json``) and ``build.json``. The indexer's last
+step uses it, and so does the background writer of a cold build (:mod:`kb.search_prewarm`),
+which commits a segment every few hundred pages while MkDocs is still rendering.
+
+:class:`SegmentWriter` is Whoosh's own segment writer with one change to how a segment is
+flushed. Whoosh asks the per-document reader for the field length of every posting it writes
+(2.2 million lookups for a 5,000-page site, each a column read); here each field's length
+column is read once into a list and the postings look it up there. The postings, lengths and
+files written are the same (``tests/test_search_writer.py`` compares two indexes term by term).
+Whoosh-Reloaded is pinned in ``pyproject.toml``; the override touches one method.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh import writing
+
+from search.analysis import pinyin_key
+from search.schema import make_schema
+
+BUILD_FILE = "build.json"
+LEXICON_FILE = "lexicon.json"
+MANIFEST_FILE = "pages.json"
+
+#: posting pool of one writer: a 5,000-page site fits without Whoosh's external merge sort
+POOL_MB = 512
+
+
+@dataclass
+class BuildInfo:
+    """What ``build.json`` records about one index build."""
+
+    build_id: str
+    built_at: str
+    pages: int
+    documents: int
+    analysed: int
+    cached: int
+    seconds: float
+    analysis: str
+    unchanged: int = 0
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, indent=1)
+
+
+def read_build_info(index_dir: str | Path) -> BuildInfo | None:
+    """The :class:`BuildInfo` of an index folder, or None when there is no complete index."""
+    try:
+        data = json.loads((Path(index_dir) / BUILD_FILE).read_text(encoding="utf-8"))
+        return BuildInfo(**data)
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def read_manifest(index_dir: str | Path, salt: str) -> dict | None:
+    """The page manifest of a complete index made with analysis ``salt`` (else None)."""
+    if read_build_info(index_dir) is None:
+        return None
+    try:
+        data = json.loads((Path(index_dir) / MANIFEST_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("salt") == salt else None
+
+
+class _MemoryPool:
+    """Postings grouped by (field, term) as documents are added. Documents are numbered in the
+    order they are added, so each term's list is already in document order and the flush only
+    sorts the terms, not millions of posting tuples (and never spills runs to disk)."""
+
+    def __init__(self) -> None:
+        self.terms: dict[tuple[str, bytes], list] = defaultdict(list)
+
+    def add(self, item: tuple) -> None:
+        fieldname, tbytes, docnum, weight, vbytes = item
+        self.terms[(fieldname, tbytes)].append((docnum, weight, vbytes))
+
+    def iter_postings(self):
+        """(field, term, doc, weight, value) in Whoosh's posting order."""
+        terms = self.terms
+        for key in sorted(terms):
+            fieldname, tbytes = key
+            for docnum, weight, vbytes in terms[key]:
+                yield fieldname, tbytes, docnum, weight, vbytes
+
+    def cleanup(self) -> None:
+        self.terms = defaultdict(list)
+
+
+class SegmentWriter(writing.SegmentWriter):
+    """Whoosh's segment writer with an in-memory posting pool and a leaner flush.
+
+    Whoosh's flush walks one (field, term, doc, weight, value) tuple per posting through a
+    generic loop that checks the order and asks the per-document reader for the field length
+    of each posting (a column read). Here the terms come grouped from :class:`_MemoryPool`, and
+    each field's length column is read once into a list. The codec's own field writer still
+    writes every term and posting, so the files are what Whoosh would write.
+    """
+
+    def __init__(self, ix, **kwargs) -> None:
+        super().__init__(ix, **kwargs)
+        self.pool = _MemoryPool()
+
+    def _flush_segment(self) -> None:
+        self.perdocwriter.close()
+        perdoc = self.per_document_reader() if self.codec.length_stats else None
+        count = perdoc.doc_count_all() if perdoc is not None else 0
+        fw = self.fieldwriter
+        add = fw.add
+        lastfield = None
+        lengths: list = []
+        for (fieldname, tbytes), plist in sorted(self.pool.terms.items()):
+            if fieldname != lastfield:
+                if lastfield is not None:
+                    fw.finish_field()
+                fw.start_field(fieldname, self.schema[fieldname])
+                lastfield = fieldname
+                if perdoc is not None:
+                    read = perdoc.doc_field_length
+                    lengths = [read(d, fieldname, 0) for d in range(count)]
+                else:
+                    lengths = [0] * count
+            fw.start_term(tbytes)
+            for docnum, weight, vbytes in plist:
+                add(docnum, weight, b"" if vbytes is None else vbytes, lengths[docnum])
+            fw.finish_term()
+        if lastfield is not None:
+            fw.finish_field()
+        fw.close()
+        if perdoc is not None:
+            perdoc.close()
+
+
+class IndexBuilder:
+    """Adds pages to the index in ``folder`` (new, or an earlier complete index to update).
+
+    ``manifest`` (from :func:`read_manifest`) describes the pages already in the folder; pages
+    added again replace their sections. Nothing is live until the caller moves the folder.
+    """
+
+    def __init__(self, folder: Path, salt: str, manifest: dict | None = None,
+                 pool_mb: int = POOL_MB) -> None:
+        self.folder = folder
+        self.salt = salt
+        self.pool_mb = pool_mb
+        self.pages: dict[str, dict] = dict(manifest["pages"]) if manifest else {}
+        if manifest is None:
+            folder.mkdir(parents=True, exist_ok=True)
+            self.ix = whoosh_index.create_in(str(folder), make_schema())
+        else:
+            self.ix = whoosh_index.open_dir(str(folder))
+        self._writer: SegmentWriter | None = None
+        self.pending = 0  # pages added since the last commit
+
+    @property
+    def writer(self) -> SegmentWriter:
+        if self._writer is None:
+            self._writer = SegmentWriter(self.ix, limitmb=self.pool_mb)
+        return self._writer
+
+    def remove(self, rel: str) -> None:
+        """Drop a page's sections (by the indexed ``page`` field: no pass over every document)."""
+        entry = self.pages.pop(rel, None)
+        if entry is not None:
+            self.writer.delete_by_term("page", entry.get("url", ""))
+
+    def add(self, rel: str, key: str, docs: list[dict], words: list[str] | None) -> None:
+        """Add (or replace) the sections of page ``rel``, whose analysis key is ``key``."""
+        self.remove(rel)
+        if not docs:
+            return
+        writer = self.writer
+        for doc in docs:
+            writer.add_document(**doc)
+        self.pages[rel] = {"key": key, "url": docs[0]["page"], "sections": len(docs),
+                           "words": words or []}
+        self.pending += 1
+
+    def commit(self, *, merge: bool = True) -> None:
+        """Write what was added as a segment (``merge=False``: never merge older segments)."""
+        if self._writer is not None:
+            self._writer.commit(merge=merge)
+            self._writer = None
+        self.pending = 0
+
+    def cancel(self) -> None:
+        if self._writer is not None:
+            self._writer.cancel()
+            self._writer = None
+
+    def write_manifest(self) -> None:
+        (self.folder / MANIFEST_FILE).write_text(
+            json.dumps({"salt": self.salt, "pages": self.pages}, ensure_ascii=False),
+            encoding="utf-8")
+
+    def write_lexicon(self) -> None:
+        with self.ix.reader() as reader:
+            lexicon = _lexicon(reader, self.pages)
+        (self.folder / LEXICON_FILE).write_text(json.dumps(lexicon, ensure_ascii=False),
+                                                encoding="utf-8")
+
+    def finish(self, counts: dict[str, int], started: float, *, lexicon: bool = True,
+               merge: bool = True) -> BuildInfo:
+        """Commit, write manifest, lexicon and ``build.json``; return the build info."""
+        self.commit(merge=merge)
+        self.write_manifest()
+        if lexicon:
+            self.write_lexicon()
+        digest = hashlib.sha1(self.salt.encode())
+        for rel in sorted(self.pages):
+            digest.update(self.pages[rel]["key"].encode())
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+        info = BuildInfo(
+            build_id=f"{stamp}-{digest.hexdigest()[:10]}",
+            built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            pages=len(self.pages),
+            documents=sum(e["sections"] for e in self.pages.values()),
+            analysed=counts.get("analysed", 0),
+            cached=counts.get("cached", 0),
+            unchanged=counts.get("same", 0),
+            seconds=round(time.perf_counter() - started, 3),
+            analysis=self.salt,
+        )
+        (self.folder / BUILD_FILE).write_text(info.to_json(), encoding="utf-8")
+        return info
+
+
+def _lexicon(reader, pages: dict[str, dict]) -> dict:
+    """Homophone groups of the indexed Chinese words; page counts of the English words."""
+    homophones: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for tbytes, tinfo in reader.iter_field("text"):
+        word = tbytes.decode("utf-8")
+        if 2 <= len(word) <= 4 and all("\u3400" <= c <= "\u9fff" for c in word):
+            homophones[pinyin_key(word)].append((word, tinfo.doc_frequency()))
+    spell: dict[str, int] = defaultdict(int)
+    for entry in pages.values():
+        for word in entry.get("words", ()):
+            spell[word] += 1
+    return {
+        "homophones": {k: sorted(v, key=lambda x: -x[1])[:4] for k, v in homophones.items()},
+        "spell": dict(spell),
+    }
+
+
+def merge_stages(target: Path, others: list[Path]) -> bool:
+    """Move the segments of the complete staged indexes ``others`` into the complete staged
+    index ``target`` (same schema and analysis, written in parallel by :mod:`kb.search_prewarm`):
+    one table of contents lists every segment, the manifests are joined. Segments are moved
+    as files, never rewritten. An incomplete ``other`` is skipped (its pages are indexed by
+    ``build_index`` like any page missing from the stage). False when ``target`` itself is
+    incomplete."""
+    from whoosh.filedb.filestore import FileStorage
+    from whoosh.index import TOC
+
+    info = read_build_info(target)
+    if info is None:
+        return False
+    manifest = read_manifest(target, info.analysis)
+    if manifest is None:
+        return False
+    storage = FileStorage(str(target))
+    toc = TOC.read(storage, whoosh_index._DEF_INDEX_NAME)
+    segments = list(toc.segments)
+    pages = manifest["pages"]
+    moved = 0
+    for other in others:
+        extra = read_manifest(other, info.analysis)
+        if extra is None or set(extra["pages"]) & set(pages):
+            continue
+        ostorage = FileStorage(str(other))
+        otoc = TOC.read(ostorage, whoosh_index._DEF_INDEX_NAME)
+        for segment in otoc.segments:
+            for name in segment.list_files(ostorage):
+                os.replace(other / name, target / name)
+            segments.append(segment)
+        pages.update(extra["pages"])
+        moved += 1
+    if moved:
+        TOC(toc.schema, segments, toc.generation + 1).write(storage, whoosh_index._DEF_INDEX_NAME)
+        (target / MANIFEST_FILE).write_text(
+            json.dumps({"salt": info.analysis, "pages": pages}, ensure_ascii=False),
+            encoding="utf-8")
+        info.pages = len(pages)
+        info.documents = sum(e["sections"] for e in pages.values())
+        (target / BUILD_FILE).write_text(info.to_json(), encoding="utf-8")
+    return True

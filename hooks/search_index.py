@@ -29,9 +29,11 @@ def on_page_context(context, *, page, config, nav):
 def on_post_build(*, config: MkDocsConfig) -> None:
     """Index every page of the built site; a failure stops the build (the old index stays)."""
     from search import build_index
+    from search.indexer import stage_dir_for
 
+    stage = stage_dir_for(config.site_dir)
     try:
-        info = build_index(config.site_dir)
+        info = build_index(config.site_dir, stage=stage if stage.is_dir() else None)
     except (OSError, ValueError) as exc:
         raise PluginError(f"search index of {config.site_dir} could not be written: {exc}") from exc
     log.info("search: %d pages, %d sections indexed (build %s)", info.pages, info.documents,

@@ -13,12 +13,17 @@ from search.analysis import (
     postings,
     runs,
 )
-from search.extract import Page, parse_page
+from search.extract import Page, content_sections, parse_page
 
 #: stored section text is cut here (snippets need the start of long sections only)
 MAX_STORED = 20000
 _ALPHA = re.compile(r"[a-z]{3,}")
 TRUE = frozenset(("1", "true", "yes", "on", "是"))
+#: section texts shorter than this are analysed when met (preparing them saves nothing)
+PREPARE_MIN = 48
+
+#: analysed section prose and code, by text, made ahead by :func:`prepare_content`
+_prepared: dict[tuple[str, str], object] = {}
 
 
 def _concat(*streams: list[Token]) -> list[Token]:
@@ -55,6 +60,43 @@ def meta_values(meta: dict[str, str]) -> dict[str, str]:
     return out
 
 
+def _prose_terms(prose: str) -> tuple[list, list[Token]]:
+    """The ``text`` postings and the grams of a section's prose."""
+    hit = _prepared.pop(("p", prose), None)
+    if hit is not None:
+        return hit  # type: ignore[return-value]
+    words, grams = analyze(prose)
+    return postings(words), grams
+
+
+def _code_postings(code: str) -> list:
+    hit = _prepared.pop(("c", code), None)
+    if hit is not None:
+        return hit  # type: ignore[return-value]
+    return postings(analyze(code)[0], positions=True)
+
+
+def prepare_content(content: str) -> int:
+    """Analyse the section texts of a page's converted Markdown ahead of its built HTML (same
+    results as analysing them when the page is indexed; a text the built page does not hold is
+    never used). Returns how many texts were prepared."""
+    count = 0
+    for sec in content_sections(content):
+        prose, code = sec.prose(), sec.code_text()
+        if len(prose) >= PREPARE_MIN and ("p", prose) not in _prepared:
+            words, grams = analyze(prose)
+            _prepared[("p", prose)] = (postings(words), grams)
+            count += 1
+        if len(code) >= PREPARE_MIN and ("c", code) not in _prepared:
+            _prepared[("c", code)] = postings(analyze(code)[0], positions=True)
+            count += 1
+    return count
+
+
+def forget_prepared() -> None:
+    _prepared.clear()
+
+
 def page_documents(page: Page) -> list[dict]:
     """Whoosh ``add_document`` keyword arguments, one dict per section of ``page``."""
     title_w, title_g = analyze(page.title)
@@ -70,13 +112,12 @@ def page_documents(page: Page) -> list[dict]:
     if meta["doc_id"]:
         exact.append((normalize(meta["doc_id"]), 0))
     title_py = pinyin_terms(page.title) if has_cjk(page.title) else []
+    title_p, crumbs_p, exact_p = postings(title_w), postings(crumbs_w), postings(exact)
     docs = []
     for i, sec in enumerate(page.sections):
         heading = sec.heading if i else ""
         head_w, head_g = analyze(heading)
-        prose = sec.prose()
-        text_w, text_g = analyze(prose)
-        code_w, _ = analyze(sec.code_text())
+        text_p, text_g = _prose_terms(sec.prose())
         py = title_py + (pinyin_terms(heading) if heading and has_cjk(heading) else [])
         anchor = sec.anchor if i else ""
         doc = {
@@ -84,17 +125,17 @@ def page_documents(page: Page) -> list[dict]:
             "page": page.url,
             "anchor": anchor,
             "level": sec.level,
-            "title": postings(title_w),
+            "title": title_p,
             "_stored_title": page.title,
             "heading": postings(head_w),
             "_stored_heading": heading,
-            "crumbs": postings(crumbs_w),
+            "crumbs": crumbs_p,
             "_stored_crumbs": crumbs_text,
-            "text": postings(text_w),
-            "code": postings(code_w, positions=True),
+            "text": text_p,
+            "code": _code_postings(sec.code_text()),
             "gram": postings(_concat(title_g, head_g, text_g), positions=True),
             "pinyin": postings([(t, 0) for t in py]),
-            "exact": postings(exact),
+            "exact": exact_p,
             "content": sec.display_text()[:MAX_STORED],
             **meta,
         }

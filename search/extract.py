@@ -15,6 +15,7 @@ import html
 import re
 from dataclasses import dataclass, field
 
+import lxml.etree
 import lxml.html
 
 ARTICLE_OPEN = '<article class="md-content__inner'
@@ -219,6 +220,27 @@ class _Walker:
             self.add(child.tail)
 
 
+def _walk_article(article: str) -> _Walker:
+    root = lxml.html.fragment_fromstring(article)
+    for bad in [e for e in root.iter() if isinstance(e.tag, str) and _dropped(e)]:
+        if bad.getparent() is not None:
+            bad.drop_tree()  # keeps the tail text
+    w = _Walker()
+    w.add(root.text)
+    w.walk(root)
+    return w
+
+
+def content_sections(content: str) -> list[Section]:
+    """Sections of a page's converted Markdown (MkDocs ``page.content``), read as if it were
+    the whole article. Every section but the first is what the built page will hold, so their
+    text can be analysed before the theme has rendered the page (:mod:`kb.search_prewarm`)."""
+    try:
+        return _walk_article(f'{ARTICLE_OPEN} md-typeset">{content}</article>').sections
+    except (ValueError, lxml.etree.ParserError):
+        return []
+
+
 def parse_page(relpath: str, sliced: str) -> Page | None:
     """Build a :class:`Page` from the output of :func:`slice_page`."""
     art_at = sliced.find(ARTICLE_OPEN)
@@ -226,13 +248,7 @@ def parse_page(relpath: str, sliced: str) -> Page | None:
     meta = meta_tags(head)
     m = re.search(r"<!--crumbs:(.*?)-->", head, re.S)
     crumbs = [c for c in html.unescape(m.group(1)).split(" \x1f ") if c] if m else []
-    root = lxml.html.fragment_fromstring(sliced[art_at:])
-    for bad in [e for e in root.iter() if isinstance(e.tag, str) and _dropped(e)]:
-        if bad.getparent() is not None:
-            bad.drop_tree()  # keeps the tail text
-    w = _Walker()
-    w.add(root.text)
-    w.walk(root)
+    w = _walk_article(sliced[art_at:])
     title = w.sections[0].heading
     if not title:
         t = _TITLE.search(head)

@@ -138,7 +138,8 @@ def test_prewarm_stop_leaves_unreached_pages_to_build_index(demo_site: Path,
         (site / rel).write_text(html, "utf-8")
         pre.submit(rel, html)
     analysed = pre.stop()
-    assert not pre.proc.is_alive() and 0 <= analysed <= 40
+    pre.close()
+    assert not any(proc.is_alive() for proc, _, _ in pre.workers) and 0 <= analysed <= 40
     info = build_index(site, cache_dir=cache, procs=1)
     assert info.pages == 40 and info.cached == analysed and info.analysed == 40 - analysed
 

@@ -240,14 +240,18 @@ class IndexBuilder:
 
 def _lexicon(reader, pages: dict[str, dict]) -> dict:
     """Homophone groups of the indexed Chinese words; page counts of the English words."""
+    frequency: dict[bytes, int] = defaultdict(int)
+    for leaf, _ in reader.leaf_readers():  # per segment: a multi-segment walk is 10x slower
+        for tbytes, tinfo in leaf.iter_field("text"):
+            frequency[tbytes] += tinfo.doc_frequency()
     homophones: dict[str, list[tuple[str, int]]] = defaultdict(list)
-    for tbytes, tinfo in reader.iter_field("text"):
+    for tbytes in sorted(frequency):
         word = tbytes.decode("utf-8")
         if 2 <= len(word) <= 4 and all("\u3400" <= c <= "\u9fff" for c in word):
-            homophones[pinyin_key(word)].append((word, tinfo.doc_frequency()))
+            homophones[pinyin_key(word)].append((word, frequency[tbytes]))
     spell: dict[str, int] = defaultdict(int)
-    for entry in pages.values():
-        for word in entry.get("words", ()):
+    for rel in sorted(pages):  # page order: the same lexicon however the index was written
+        for word in pages[rel].get("words", ()):
             spell[word] += 1
     return {
         "homophones": {k: sorted(v, key=lambda x: -x[1])[:4] for k, v in homophones.items()},

@@ -129,11 +129,13 @@ def test_staged_index_equals_a_plain_index(demo_site: Path, tmp_path: Path,
     staged = build_index(site, cache_dir=tmp_path / "cache", stage=stage)
     assert not stage.exists() and staged.analysed == 0 and staged.unchanged == staged.pages
     snapshot, answers = _snapshot(index_dir_for(site)), _results(site)
+    lexicon = (index_dir_for(site) / "lexicon.json").read_text("utf-8")
 
     shutil.rmtree(index_dir_for(site))
     plain = build_index(site, cache_dir=tmp_path / "plain-cache")
     assert (plain.pages, plain.documents) == (staged.pages, staged.documents)
     assert _snapshot(index_dir_for(site)) == snapshot
+    assert (index_dir_for(site) / "lexicon.json").read_text("utf-8") == lexicon
     assert _results(site) == answers and any(answers.values())
 
 

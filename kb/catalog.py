@@ -231,16 +231,31 @@ def _read(file: File, repo_path: str) -> tuple[str | None, list[ContentError]]:
                                    f"undecodable byte at offset {exc.start}")]
 
 
+#: the last parse of each file: (type, text, (meta, front, errors)). Parsing is a pure function
+#: of those, so ``mkdocs serve`` rebuilds re-validate only the files whose text changed.
+_parsed: dict[str, tuple[str, str, tuple]] = {}
+
+
+def _validated(text: str, repo_path: str, kind: str) -> tuple:
+    front, errors = parse_front_matter(text, repo_path)
+    if front is None:
+        return None, None, errors
+    meta, errors = validate_meta(MODELS[kind], front, repo_path)
+    return meta, front, errors
+
+
 def _parse(file: File, repo_path: str, kind: str) -> tuple[Entry | None, list[ContentError]]:
     text, errors = _read(file, repo_path)
     if text is None:
         return None, errors
-    front, errors = parse_front_matter(text, repo_path)
-    if front is None:
-        return None, errors
-    meta, errors = validate_meta(MODELS[kind], front, repo_path)
+    last = _parsed.get(repo_path)
+    if last is not None and last[0] == kind and last[1] == text:
+        meta, front, errors = last[2]
+    else:
+        meta, front, errors = _validated(text, repo_path, kind)
+        _parsed[repo_path] = (kind, text, (meta, front, errors))
     if meta is None:
-        return None, errors
+        return None, list(errors)
     return Entry(repo_path, file.src_uri, file.url, kind, meta, front, file=file), []
 
 

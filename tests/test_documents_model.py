@@ -117,3 +117,46 @@ def test_content_type_by_location(path: str, kind: str | None) -> None:
     settings = KBSettings()
     roots = ContentRoots("/repo", "docs", ("policies", "manuals"))
     assert content_type(path, roots, settings) == kind
+
+
+def test_catalog_revalidates_only_changed_files_and_keeps_errors(tmp_path) -> None:
+    """Parses are reused while a file's text is unchanged (mkdocs serve rebuilds); a file edited
+    into an error reports it, and reverting it clears the error."""
+    from mkdocs.structure.files import File, Files
+
+    from kb import catalog as catalog_module
+    from kb.catalog import build_catalog
+
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "docs").mkdir()
+    path = tmp_path / "policies" / "p.md"
+    path.write_text(GOOD, "utf-8")
+    settings = KBSettings()
+    roots = ContentRoots(str(tmp_path), "docs", ("policies",))
+
+    def catalog():
+        file = File("policies/p.md", str(tmp_path), str(tmp_path / "site"), True)
+        return build_catalog(Files([file]), settings, roots)
+
+    calls: list[str] = []
+    real = catalog_module._validated
+
+    def counting(text, repo_path, kind):
+        calls.append(repo_path)
+        return real(text, repo_path, kind)
+
+    catalog_module._validated = counting
+    catalog_module._parsed.clear()
+    try:
+        first = catalog()
+        assert not first.errors and len(first.entries) == 1
+        again = catalog()
+        assert calls == ["policies/p.md"] and again.entries[0].meta == first.entries[0].meta
+        path.write_text(GOOD.replace('version: "1.2"\nstatus', "version: 1.2\nstatus", 1), "utf-8")
+        broken = catalog()
+        assert len(calls) == 2 and broken.errors and "version" in str(broken.errors[0])
+        assert catalog().errors == broken.errors and len(calls) == 2
+        path.write_text(GOOD, "utf-8")
+        assert not catalog().errors and len(calls) == 3
+    finally:
+        catalog_module._validated = real

@@ -52,11 +52,11 @@ def page_url(base: str, rel: str) -> str:
     return base + (path + "/" if path and not path.endswith("/") else path)
 
 
-def whoosh_has(site: Path, token: str) -> bool:
-    from search import SearchEngine
-
+def whoosh_has(engine, token: str) -> bool:
+    """Ask the engine (one instance for the run, as ``kb serve`` keeps one: it reopens the
+    index when a new build lands)."""
     try:
-        return SearchEngine(site).search(token).total > 0
+        return engine.search(token).total > 0
     except Exception:  # index being swapped or not there yet
         return False
 
@@ -82,6 +82,8 @@ def main() -> None:
     project = args.work / f"ours-{args.pages}"
     if not (project / "mkdocs.yml").is_file():
         synth.write_project(args.pages, project)
+    else:  # an earlier run's pages, this checkout's hooks and configuration
+        synth.refresh_code(project)
     tmp = args.work / "serve-tmp"
     tmp.mkdir(parents=True, exist_ok=True)
     for old in tmp.glob("mkdocs_*"):
@@ -101,6 +103,9 @@ def main() -> None:
         if first is None:
             raise SystemExit(f"first build did not finish; see {args.work / 'serve.log'}")
         site = next(tmp.glob("mkdocs_*"))
+        from search import SearchEngine
+
+        engine = SearchEngine(site)
         print(f"{args.pages} pages, mkdocs serve{'' if args.full else ' --dirty'}: "
               f"first build {time.perf_counter() - started:.1f} s (load {os.getloadavg()[0]:.1f})")
         time.sleep(2)
@@ -118,7 +123,7 @@ def main() -> None:
                                 max(rest, 1))
             t_json = None if t_json is None else time.perf_counter() - t0
             rest = args.timeout - (time.perf_counter() - t0)
-            t_idx = wait_until(lambda: whoosh_has(site, token), max(rest, 1), 0.1)
+            t_idx = wait_until(lambda: whoosh_has(engine, token), max(rest, 1), 0.1)
             t_idx = None if t_idx is None else time.perf_counter() - t0
             rows.append((rel, t_page, t_json, t_idx))
             fmt = lambda v: "timeout" if v is None else f"{v:.2f} s"  # noqa: E731

@@ -273,11 +273,12 @@ def _write(project: Path, files: dict[str, str]) -> None:
         path.write_text(text, encoding="utf-8")
 
 
-def write_project(total: int, project: Path) -> Path:
-    """Our configuration (this repository's mkdocs.yml, hooks, theme files) + synthetic pages."""
-    if project.exists():
-        shutil.rmtree(project)
-    project.mkdir(parents=True)
+def refresh_code(project: Path) -> None:
+    """Copy this checkout's mkdocs.yml (with the synthetic navigation), hooks and theme files
+    into ``project``, replacing earlier copies (a reused project runs the current code)."""
+    for sub in ("hooks", "docs/overrides", "docs/assets"):
+        if (project / sub).exists():
+            shutil.rmtree(project / sub)
     shutil.copytree(ROOT / "hooks", project / "hooks", ignore=shutil.ignore_patterns("__pycache__"))
     for sub in ("overrides", "assets"):
         if (ROOT / "docs" / sub).is_dir():
@@ -285,6 +286,14 @@ def write_project(total: int, project: Path) -> Path:
     config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
     config = re.sub(r"\nnav:\n(?:[ \t]+.*\n)+", "\n" + NAV, config)
     (project / "mkdocs.yml").write_text(config, encoding="utf-8")
+
+
+def write_project(total: int, project: Path) -> Path:
+    """Our configuration (this repository's mkdocs.yml, hooks, theme files) + synthetic pages."""
+    if project.exists():
+        shutil.rmtree(project)
+    project.mkdir(parents=True)
+    refresh_code(project)
     _write(project, INDEX_PAGES)
     _write(project, content(total))
     commit_all(project)

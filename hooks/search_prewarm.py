@@ -15,7 +15,7 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
-from kb.search_prewarm import Prewarmer, segment_size, wanted
+from kb.search_prewarm import Prewarmer, segment_size, stage_workers, wanted
 
 _prewarm: Prewarmer | None = None
 #: the stopped processes of the last build, still writing the analysis cache
@@ -52,7 +52,9 @@ def on_files(files: Files, *, config: MkDocsConfig) -> Files:
         from search.indexer import needs_stage, stage_dir_for
 
         stage = stage_dir_for(config.site_dir) if needs_stage(config.site_dir) else None
-        _prewarm = Prewarmer(stage=stage, segment_pages=segment_size(pages))
+        workers = stage_workers() if stage else 1
+        _prewarm = Prewarmer(stage=stage, segment_pages=segment_size(pages),
+                             workers=workers)
     return files
 
 
@@ -60,7 +62,7 @@ def on_page_content(html: str, *, page: Page, config: MkDocsConfig, files: Files
     """When staging, let the background process analyse the page's text while MkDocs converts
     the other pages (it would otherwise wait for the first rendered page)."""
     if _prewarm is not None and _prewarm.stage is not None:
-        _prewarm.prepare(html)
+        _prewarm.prepare(page.file.dest_uri, html)
     return html
 
 

@@ -139,7 +139,7 @@ def test_prewarm_stop_leaves_unreached_pages_to_build_index(demo_site: Path,
         pre.submit(rel, html)
     analysed = pre.stop()
     pre.close()
-    assert not any(proc.is_alive() for proc, _, _ in pre.workers) and 0 <= analysed <= 40
+    assert not any(w.proc.is_alive() for w in pre.workers) and 0 <= analysed <= 40
     info = build_index(site, cache_dir=cache, procs=1)
     assert info.pages == 40 and info.cached == analysed and info.analysed == 40 - analysed
 

@@ -112,20 +112,21 @@ def _results(site: Path) -> dict[str, list[str]]:
     return {q: [h["url"] for h in engine.search(q).to_dict()["hits"]] for q in QUERIES}
 
 
-@pytest.mark.parametrize("helpers", [0, 1])
+@pytest.mark.parametrize("workers", [1, 2])
 def test_staged_index_equals_a_plain_index(demo_site: Path, tmp_path: Path,
-                                           helpers: int) -> None:
-    """Pages staged during the build (one process, or two with the tail helper) give the index
-    a plain build_index gives: same sections and postings, same answers; nothing re-analysed."""
+                                           workers: int) -> None:
+    """Pages staged during the build (one process, or two each with its share of the pages)
+    give the index a plain build_index gives: same sections and postings, same answers;
+    nothing re-analysed."""
     site = _site_copy(demo_site, tmp_path)
     stage = stage_dir_for(site)
-    pre = Prewarmer(tmp_path / "cache", stage=stage, segment_pages=7, helpers=helpers)
+    pre = Prewarmer(tmp_path / "cache", stage=stage, segment_pages=7, workers=workers)
     rels = html_pages(site)
     for rel in rels:
         pre.submit(rel, (site / rel).read_text("utf-8"))
     pre.stop(60, drain=True)
     pre.close()
-    assert not any(stage.parent.glob(f"{stage.name}-*")), "helper stages are merged away"
+    assert not any(stage.parent.glob(f"{stage.name}-*")), "other stages are merged away"
     staged = build_index(site, cache_dir=tmp_path / "cache", stage=stage)
     assert not stage.exists() and staged.analysed == 0 and staged.unchanged == staged.pages
     snapshot, answers = _snapshot(index_dir_for(site)), _results(site)
@@ -144,7 +145,7 @@ def test_page_changed_after_staging_is_indexed_again(demo_site: Path, tmp_path: 
     analysed again; a staged page that is gone from the site is dropped."""
     site = _site_copy(demo_site, tmp_path)
     stage = stage_dir_for(site)
-    pre = Prewarmer(tmp_path / "cache", stage=stage, segment_pages=5, helpers=0)
+    pre = Prewarmer(tmp_path / "cache", stage=stage, segment_pages=5, workers=1)
     for rel in html_pages(site):
         pre.submit(rel, (site / rel).read_text("utf-8"))
     pre.stop(60, drain=True)
@@ -178,7 +179,7 @@ def test_stopped_stage_leaves_no_folder(demo_site: Path, tmp_path: Path) -> None
     """Stopping without draining abandons the stage: no half-written folder stays behind."""
     site = _site_copy(demo_site, tmp_path)
     stage = stage_dir_for(site)
-    pre = Prewarmer(tmp_path / "cache", stage=stage, segment_pages=5, helpers=1)
+    pre = Prewarmer(tmp_path / "cache", stage=stage, segment_pages=5, workers=2)
     for rel in html_pages(site):
         pre.submit(rel, (site / rel).read_text("utf-8"))
     pre.stop(60)

@@ -52,9 +52,11 @@ def on_files(files: Files, *, config: MkDocsConfig) -> Files:
         from search.indexer import needs_stage, stage_dir_for
 
         stage = stage_dir_for(config.site_dir) if needs_stage(config.site_dir) else None
+        from kb import search_fallback
+
         workers = stage_workers() if stage else 1
-        _prewarm = Prewarmer(stage=stage, segment_pages=segment_size(pages),
-                             workers=workers)
+        _prewarm = Prewarmer(stage=stage, segment_pages=segment_size(pages), workers=workers,
+                             fallback=search_fallback.wanted(config))
     return files
 
 

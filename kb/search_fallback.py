@@ -198,6 +198,53 @@ def _manifest(index_dir: Path) -> dict[str, dict[str, Any]]:
 Segmented = tuple[str, str, str, str]  # location, page URL, title, text (segmented)
 
 
+#: segmented sections of the pages a background process staged (:mod:`kb.search_prewarm`),
+#: written next to its stage folder: ``SITE_DIR/.search-index.stage*.fallback``
+STAGED_SUFFIX = ".fallback"
+
+
+def wanted(config: MkDocsConfig) -> bool:
+    """True when this build writes the theme's index from ours (see :func:`install`)."""
+    plugin = _plugin(config)
+    return plugin is not None and isinstance(getattr(plugin, "search_index", None),
+                                             DeferredIndex)
+
+
+def page_segments(docs: list[dict[str, Any]]) -> list[Segmented]:
+    """The segmented sections of one page from its index documents: what :func:`write` would
+    make of them after reading them back from the index (run by the staging processes)."""
+    out: list[Segmented] = []
+    for doc in docs:
+        title = (doc.get("_stored_heading") or doc.get("_stored_title") or "").strip()
+        seg_title, seg_text = _segment_pair((title, (doc.get("content") or "").strip()))
+        out.append((doc["id"], doc.get("page", ""), seg_title, seg_text))
+    return out
+
+
+def write_staged(path: Path, pages: dict[str, tuple[str, list[Segmented]]]) -> None:
+    """Save a staging process's segmented pages (rel → (index key, sections))."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as fh:
+        pickle.dump({"version": SEGMENT_VERSION, "pages": pages}, fh,
+                    protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)
+
+
+def _take_staged(site: Path) -> dict[str, tuple[str, list[Segmented]]]:
+    """Segmented pages left by this build's staging processes (the files are removed)."""
+    pages: dict[str, tuple[str, list[Segmented]]] = {}
+    for path in sorted(site.glob(f".search-index.stage*{STAGED_SUFFIX}")):
+        try:
+            with open(path, "rb") as fh:
+                data = pickle.load(fh)
+            if data.get("version") == SEGMENT_VERSION:
+                pages.update(data["pages"])
+        except (OSError, pickle.PickleError, EOFError, ValueError, AttributeError, KeyError):
+            pass
+        path.unlink(missing_ok=True)
+    return pages
+
+
 def _load_state(site: Path) -> dict[str, Any]:
     try:
         with open(site / STATE_FILE, "rb") as fh:
@@ -251,8 +298,9 @@ def write(config: MkDocsConfig, index_dir: Path, cache_dir: Path | None = None) 
     """Write ``search/search_index.json`` from our index; return its entry count (None: not ours).
 
     Pages whose index key (``pages.json``) is the one of the previous build reuse their
-    segmented sections from ``SITE_DIR/.search-fallback.pickle``; only the others are read from
-    the index and segmented (so a one-page edit under ``mkdocs serve`` costs one page).
+    segmented sections from ``SITE_DIR/.search-fallback.pickle``, or from what the staging
+    processes segmented during this build; only the others are read from the index and
+    segmented (so a one-page edit under ``mkdocs serve`` costs one page).
     """
     plugin = _plugin(config)
     if plugin is None or not isinstance(getattr(plugin, "search_index", None), DeferredIndex):
@@ -262,7 +310,7 @@ def write(config: MkDocsConfig, index_dir: Path, cache_dir: Path | None = None) 
     state = _load_state(site)
     flags: dict[str, dict[str, Any]] = {**state["flags"], **deferred.pages}
     manifest = _manifest(index_dir)
-    old_pages: dict[str, tuple[str, list[Segmented]]] = state["pages"]
+    old_pages: dict[str, tuple[str, list[Segmented]]] = {**state["pages"], **_take_staged(site)}
     stale = {e["url"] for rel, e in manifest.items()
              if rel not in old_pages or old_pages[rel][0] != e["key"]}
     secs = sections(index_dir, stale if manifest else None)

@@ -39,6 +39,8 @@ import zlib
 from pathlib import Path
 from typing import Any
 
+from kb.search_fallback import STAGED_SUFFIX
+
 log = logging.getLogger("mkdocs.plugins.kb.search")
 
 #: pages analysed between two cache writes
@@ -64,9 +66,11 @@ def stage_workers() -> int:
 
 
 def _work(queue: Any, stop: Any, staged: Any, done: Any, cache_path: str, salt: str,
-          stage: str | None, segment_pages: int) -> None:
+          stage: str | None, segment_pages: int, fallback: bool = False) -> None:
     """Background process: analyse (and stage) queued pages until told to stop.
 
+    ``fallback``: also segment each staged page for the theme's fallback index
+    (:func:`kb.search_fallback.page_segments`, saved next to the stage).
     ``staged`` is set when the stage is complete (or abandoned). When staging, analyses are
     written to the cache after that, off the build's critical path; otherwise (the cache is
     how they reach ``build_index``) in batches as they are made, and before ``staged``.
@@ -74,6 +78,7 @@ def _work(queue: Any, stop: Any, staged: Any, done: Any, cache_path: str, salt: 
     import gc
 
     gc.freeze()  # the build's objects inherited by fork are never ours to collect
+    from kb.search_fallback import page_segments, write_staged
     from search.documents import analyze_sliced, prepare_content
     from search.extract import slice_page
     from search.indexer import AnalysisCache, page_key
@@ -84,6 +89,7 @@ def _work(queue: Any, stop: Any, staged: Any, done: Any, cache_path: str, salt: 
     segmenter()
     cache = AnalysisCache(Path(cache_path))
     builder = IndexBuilder(Path(stage), salt, pool_mb=STAGE_POOL_MB) if stage else None
+    segmented: dict[str, Any] | None = {} if (stage and fallback) else None
     made: list[tuple[str, Any]] = []
     counts = {"analysed": 0, "cached": 0}
     complete = False
@@ -113,10 +119,14 @@ def _work(queue: Any, stop: Any, staged: Any, done: Any, cache_path: str, salt: 
                 counts["cached"] += 1
             if builder is not None:
                 builder.add(rel, key, hit[0], hit[1])
+                if segmented is not None:
+                    segmented[rel] = (key, page_segments(hit[0]))
                 if builder.pending >= segment_pages:
                     builder.commit(merge=False)
         if builder is not None and complete:
             builder.finish(counts, started, lexicon=False, merge=False)
+            if segmented is not None:
+                write_staged(Path(f"{stage}{STAGED_SUFFIX}"), segmented)
     except Exception as exc:  # noqa: BLE001 - only costs time: build_index drops the stage
         complete = False
         log.warning("search: background indexing stopped (%s: %s)", type(exc).__name__, exc)
@@ -137,7 +147,7 @@ class _Worker:
     """One background process, its queue and its stage folder."""
 
     def __init__(self, ctx: Any, stop: Any, cache_path: str, salt: str, stage: Path | None,
-                 segment_pages: int, name: str) -> None:
+                 segment_pages: int, name: str, fallback: bool) -> None:
         self.stage = stage
         if stage is not None and stage.exists():
             shutil.rmtree(stage)
@@ -147,7 +157,7 @@ class _Worker:
         self.proc = ctx.Process(
             target=_work, daemon=True, name=name,
             args=(self.queue, stop, self.staged, self.done, cache_path, salt,
-                  str(stage) if stage else None, segment_pages),
+                  str(stage) if stage else None, segment_pages, fallback),
         )
         self.proc.start()
 
@@ -157,7 +167,7 @@ class Prewarmer:
 
     def __init__(self, cache_dir: str | os.PathLike[str] | None = None, *,
                  stage: str | os.PathLike[str] | None = None, segment_pages: int = 500,
-                 workers: int | None = None) -> None:
+                 workers: int | None = None, fallback: bool = False) -> None:
         from search.indexer import analysis_cache_path, analysis_salt
 
         self.stage = Path(stage) if stage else None
@@ -173,7 +183,7 @@ class Prewarmer:
             if self.stage is not None:
                 folder = self.stage if i == 0 else self.stage.with_name(f"{self.stage.name}-{i}")
             self.workers.append(_Worker(ctx, self.stop_event, cache_path, salt, folder,
-                                        segment_pages, f"kb-search-prewarm-{i}"))
+                                        segment_pages, f"kb-search-prewarm-{i}", fallback))
 
     def _queue(self, relpath: str) -> Any:
         if len(self.workers) == 1:
@@ -239,6 +249,7 @@ class Prewarmer:
         for worker in self.workers:
             if worker.stage is not None:
                 shutil.rmtree(worker.stage, ignore_errors=True)
+                Path(f"{worker.stage}{STAGED_SUFFIX}").unlink(missing_ok=True)
 
 
 def wanted(page_count: int) -> bool:

@@ -204,3 +204,56 @@ def test_prepared_sections_give_the_same_analysis(demo_site: Path) -> None:
     assert analyze_sliced(rel, sliced) == fresh
     assert len(documents._prepared) < before  # prepared texts were used (and let go)
     forget_prepared()
+
+
+def test_staged_fallback_segments_equal_what_the_index_gives(demo_site: Path,
+                                                             tmp_path: Path) -> None:
+    """What a staging process segments for the theme's fallback index from a page's documents
+    is what the fallback writer makes of the same page read back from our index."""
+    from kb import search_fallback
+
+    index_dir = index_dir_for(demo_site)
+    compared = 0
+    for rel, _, (docs, _) in _analysed(demo_site):
+        url = docs[0]["page"]
+        from_index, _ = search_fallback._segment_pages(
+            search_fallback.sections(index_dir, {url}), None, procs=1)
+        assert search_fallback.page_segments(docs) == from_index[url], rel
+        compared += 1
+    assert compared > 40
+
+
+def test_fallback_writer_takes_staged_segments(demo_site: Path, tmp_path: Path) -> None:
+    """A build that staged its index writes the same search_index.json, segmenting nothing."""
+    import json
+    from types import SimpleNamespace
+
+    from kb import search_fallback
+
+    site = _site_copy(demo_site, tmp_path)
+    (site / search_fallback.STATE_FILE).unlink()
+    stage = stage_dir_for(site)
+    pre = Prewarmer(tmp_path / "cache", stage=stage, segment_pages=9, workers=2, fallback=True)
+    for rel in html_pages(site):
+        pre.submit(rel, (site / rel).read_text("utf-8"))
+    pre.stop(60, drain=True)
+    pre.close()
+    assert list(site.glob(f".search-index.stage*{search_fallback.STAGED_SUFFIX}"))
+    build_index(site, cache_dir=tmp_path / "cache", stage=stage)
+    plugin = SimpleNamespace(config=SimpleNamespace(enabled=True), search_index=None)
+    config = SimpleNamespace(plugins={search_fallback.PLUGIN: plugin}, site_dir=str(site))
+    plugin.search_index = search_fallback.DeferredIndex({"lang": ["zh"]})
+    segmented: list[int] = []
+    real = search_fallback._segment_pages
+    search_fallback._segment_pages = lambda secs, *a, **k: (segmented.append(len(secs)),
+                                                            real(secs, *a, **k))[1]
+    try:
+        search_fallback.write(config, index_dir_for(site), cache_dir=tmp_path / "seg")
+    finally:
+        search_fallback._segment_pages = real
+    assert segmented == [0] and not list(site.glob(".search-index.stage*"))
+    staged = json.loads((site / "search" / "search_index.json").read_text("utf-8"))["docs"]
+    (site / search_fallback.STATE_FILE).unlink()
+    search_fallback.write(config, index_dir_for(site), cache_dir=tmp_path / "seg2")
+    plain = json.loads((site / "search" / "search_index.json").read_text("utf-8"))["docs"]
+    assert staged == plain and len(plain) > 200

@@ -15,7 +15,8 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
-from kb.search_prewarm import Prewarmer, segment_size, stage_workers, wanted
+from kb import search_prewarm
+from kb.search_prewarm import Prewarmer, pages_to_render, segment_size, stage_workers, wanted
 
 _prewarm: Prewarmer | None = None
 #: the stopped processes of the last build, still writing the analysis cache
@@ -38,6 +39,12 @@ def _close() -> None:
         _closing = None
 
 
+def on_startup(*, command: str, dirty: bool) -> None:
+    """Remember ``--dirty`` (kept in :mod:`kb.search_prewarm`: ``mkdocs serve`` reloads this
+    module with the configuration on every rebuild, but calls this once)."""
+    search_prewarm.dirty_builds = dirty
+
+
 def on_files(files: Files, *, config: MkDocsConfig) -> Files:
     """Start the background process when the site will be indexed and is big enough; it also
     stages the index when the site folder holds none of the current analysis."""
@@ -47,7 +54,7 @@ def on_files(files: Files, *, config: MkDocsConfig) -> Files:
         _prewarm.discard()
         _prewarm = None
     indexed = any(Path(str(h)).name == "search_index.py" for h in config.hooks)
-    pages = len(files.documentation_pages())
+    pages = pages_to_render(files.documentation_pages())
     if indexed and wanted(pages):
         from search.indexer import needs_stage, stage_dir_for
 

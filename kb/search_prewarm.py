@@ -252,6 +252,18 @@ class Prewarmer:
                 Path(f"{worker.stage}{STAGED_SUFFIX}").unlink(missing_ok=True)
 
 
+#: set from ``on_startup``: this process builds with ``--dirty`` (MkDocs renders changed pages only)
+dirty_builds = False
+
+
+def pages_to_render(pages: list[Any]) -> int:
+    """How many of ``pages`` (MkDocs files) this build will render: all of them, or under
+    ``--dirty`` only those whose source is newer than their output."""
+    if not dirty_builds:
+        return len(pages)
+    return sum(1 for f in pages if f.is_modified())
+
+
 def wanted(page_count: int) -> bool:
     """A prewarmer pays off on a multi-core machine for builds of more than a few pages."""
     return (os.cpu_count() or 1) > 1 and page_count >= MIN_PAGES

@@ -257,3 +257,33 @@ def test_generated_page_takes_level_of_longest_owning_url() -> None:
     assert page_level("gen.md", "policies/other/", "gen.md", catalog, settings) == "confidential"
     assert page_level("gen.md", "elsewhere/", "docs/gen.md", catalog, settings) == \
         settings.docs_confidentiality
+
+
+def test_dirty_builds_count_only_pages_that_will_render(tmp_path: Path) -> None:
+    """Under --dirty the background processes are started only when enough pages changed:
+    pages_to_render counts sources newer than their output (all pages otherwise)."""
+    import os
+
+    from mkdocs.structure.files import File
+
+    from kb import search_prewarm
+
+    docs, site = tmp_path / "docs", tmp_path / "site"
+    files = []
+    for i in range(3):
+        (docs / f"p{i}").mkdir(parents=True)
+        (docs / f"p{i}" / "index.md").write_text("# 页\n", "utf-8")
+        files.append(File(f"p{i}/index.md", str(docs), str(site), True))
+    for f in files[:2]:  # two pages built after their source was written
+        Path(f.abs_dest_path).parent.mkdir(parents=True, exist_ok=True)
+        Path(f.abs_dest_path).write_text("<html></html>", "utf-8")
+        os.utime(f.abs_dest_path, (os.path.getmtime(f.abs_src_path) + 5,) * 2)
+    try:
+        search_prewarm.dirty_builds = False
+        assert search_prewarm.pages_to_render(files) == 3
+        search_prewarm.dirty_builds = True
+        assert search_prewarm.pages_to_render(files) == 1
+        os.utime(files[0].abs_src_path, (os.path.getmtime(files[0].abs_dest_path) + 5,) * 2)
+        assert search_prewarm.pages_to_render(files) == 2
+    finally:
+        search_prewarm.dirty_builds = False

@@ -16,7 +16,7 @@ from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
 from kb import search_prewarm
-from kb.search_prewarm import Prewarmer, pages_to_render, segment_size, stage_workers, wanted
+from kb.search_prewarm import Prewarmer, pages_to_render, segment_size, wanted
 
 _prewarm: Prewarmer | None = None
 #: the stopped processes of the last build, still writing the analysis cache
@@ -45,24 +45,27 @@ def on_startup(*, command: str, dirty: bool) -> None:
     search_prewarm.dirty_builds = dirty
 
 
+def _discard() -> None:
+    global _prewarm
+    if _prewarm is not None:
+        _prewarm.discard()
+        _prewarm = None
+
+
 def on_files(files: Files, *, config: MkDocsConfig) -> Files:
     """Start the background process when the site will be indexed and is big enough; it also
     stages the index when the site folder holds none of the current analysis."""
     global _prewarm
     _close()
-    if _prewarm is not None:
-        _prewarm.discard()
-        _prewarm = None
+    _discard()
     indexed = any(Path(str(h)).name == "search_index.py" for h in config.hooks)
     pages = pages_to_render(files.documentation_pages())
     if indexed and wanted(pages):
+        from kb import search_fallback
         from search.indexer import needs_stage, stage_dir_for
 
         stage = stage_dir_for(config.site_dir) if needs_stage(config.site_dir) else None
-        from kb import search_fallback
-
-        workers = stage_workers() if stage else 1
-        _prewarm = Prewarmer(stage=stage, segment_pages=segment_size(pages), workers=workers,
+        _prewarm = Prewarmer(stage=stage, segment_pages=segment_size(pages),
                              fallback=search_fallback.wanted(config))
     return files
 
@@ -94,7 +97,4 @@ def on_shutdown() -> None:
 
 def on_build_error(*, error: Exception) -> None:
     """Never leave the background process or a half-written stage behind."""
-    global _prewarm
-    if _prewarm is not None:
-        _prewarm.discard()
-        _prewarm = None
+    _discard()

@@ -203,6 +203,11 @@ Segmented = tuple[str, str, str, str]  # location, page URL, title, text (segmen
 STAGED_SUFFIX = ".fallback"
 
 
+def staged_segments_path(stage: Path) -> Path:
+    """Where the process that wrote the stage folder ``stage`` saves its segmented pages."""
+    return stage.with_name(stage.name + STAGED_SUFFIX)
+
+
 def wanted(config: MkDocsConfig) -> bool:
     """True when this build writes the theme's index from ours (see :func:`install`)."""
     plugin = _plugin(config)
@@ -233,7 +238,9 @@ def write_staged(path: Path, pages: dict[str, tuple[str, list[Segmented]]]) -> N
 def _take_staged(site: Path) -> dict[str, tuple[str, list[Segmented]]]:
     """Segmented pages left by this build's staging processes (the files are removed)."""
     pages: dict[str, tuple[str, list[Segmented]]] = {}
-    for path in sorted(site.glob(f".search-index.stage*{STAGED_SUFFIX}")):
+    from search.indexer import stage_dir_for
+
+    for path in sorted(site.glob(f"{stage_dir_for(site).name}*{STAGED_SUFFIX}")):
         try:
             with open(path, "rb") as fh:
                 data = pickle.load(fh)

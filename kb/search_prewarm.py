@@ -39,7 +39,7 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from kb.search_fallback import STAGED_SUFFIX
+from kb.search_fallback import staged_segments_path
 
 log = logging.getLogger("mkdocs.plugins.kb.search")
 
@@ -126,7 +126,7 @@ def _work(queue: Any, stop: Any, staged: Any, done: Any, cache_path: str, salt: 
         if builder is not None and complete:
             builder.finish(counts, started, lexicon=False, merge=False)
             if segmented is not None:
-                write_staged(Path(f"{stage}{STAGED_SUFFIX}"), segmented)
+                write_staged(staged_segments_path(Path(stage)), segmented)
     except Exception as exc:  # noqa: BLE001 - only costs time: build_index drops the stage
         complete = False
         log.warning("search: background indexing stopped (%s: %s)", type(exc).__name__, exc)
@@ -135,7 +135,7 @@ def _work(queue: Any, stop: Any, staged: Any, done: Any, cache_path: str, salt: 
             builder.cancel()
             shutil.rmtree(stage, ignore_errors=True)  # type: ignore[arg-type]
         done.value = counts["analysed"]
-        if builder is None:
+        if builder is None:  # the cache is how analyses reach build_index: write it first
             cache.put_many(made)
             made = []
         staged.set()
@@ -249,7 +249,7 @@ class Prewarmer:
         for worker in self.workers:
             if worker.stage is not None:
                 shutil.rmtree(worker.stage, ignore_errors=True)
-                Path(f"{worker.stage}{STAGED_SUFFIX}").unlink(missing_ok=True)
+                staged_segments_path(worker.stage).unlink(missing_ok=True)
 
 
 #: set from ``on_startup``: this process builds with ``--dirty`` (MkDocs renders changed pages only)

@@ -59,7 +59,8 @@ def stage_dir_for(site_dir: str | os.PathLike[str]) -> Path:
 def needs_stage(site_dir: str | os.PathLike[str]) -> bool:
     """True when the site folder holds no complete index of the current analysis, so a build
     writes a new one from scratch (worth staging during the build)."""
-    return read_manifest(index_dir_for(site_dir), analysis_salt()) is None
+    info = read_build_info(index_dir_for(site_dir))  # written last, after pages.json
+    return info is None or info.analysis != analysis_salt()
 
 
 def html_pages(site_dir: Path) -> list[str]:

@@ -6,12 +6,13 @@ manifest (``pages.json``), the lexicon (``lexicon.json``) and ``build.json``. Th
 step uses it, and so does the background writer of a cold build (:mod:`kb.search_prewarm`),
 which commits a segment every few hundred pages while MkDocs is still rendering.
 
-:class:`SegmentWriter` is Whoosh's own segment writer with one change to how a segment is
-flushed. Whoosh asks the per-document reader for the field length of every posting it writes
-(2.2 million lookups for a 5,000-page site, each a column read); here each field's length
-column is read once into a list and the postings look it up there. The postings, lengths and
-files written are the same (``tests/test_search_writer.py`` compares two indexes term by term).
-Whoosh-Reloaded is pinned in ``pyproject.toml``; the override touches one method.
+:class:`SegmentWriter` is Whoosh's own segment writer with a different posting pool and
+flush. Whoosh sorts one tuple per posting and asks the per-document reader for the field length
+of every posting it writes (2.2 million lookups for a 5,000-page site, each a column read);
+here postings are grouped by term as they are added and each field's length column is read
+once. The postings, lengths and files written are the same (``tests/test_search_writer.py``
+compares two indexes term by term). Whoosh-Reloaded is pinned in ``pyproject.toml``; the
+override replaces the pool and one method.
 """
 
 from __future__ import annotations
@@ -63,6 +64,12 @@ def read_build_info(index_dir: str | Path) -> BuildInfo | None:
         return BuildInfo(**data)
     except (OSError, ValueError, TypeError):
         return None
+
+
+def write_manifest(index_dir: Path, salt: str, pages: dict[str, dict]) -> None:
+    """Write ``pages.json``: the analysis salt and each page's key, URL, sections and words."""
+    (index_dir / MANIFEST_FILE).write_text(
+        json.dumps({"salt": salt, "pages": pages}, ensure_ascii=False), encoding="utf-8")
 
 
 def read_manifest(index_dir: str | Path, salt: str) -> dict | None:
@@ -201,11 +208,6 @@ class IndexBuilder:
             self._writer.cancel()
             self._writer = None
 
-    def write_manifest(self) -> None:
-        (self.folder / MANIFEST_FILE).write_text(
-            json.dumps({"salt": self.salt, "pages": self.pages}, ensure_ascii=False),
-            encoding="utf-8")
-
     def write_lexicon(self) -> None:
         with self.ix.reader() as reader:
             lexicon = _lexicon(reader, self.pages)
@@ -216,7 +218,7 @@ class IndexBuilder:
                merge: bool = True) -> BuildInfo:
         """Commit, write manifest, lexicon and ``build.json``; return the build info."""
         self.commit(merge=merge)
-        self.write_manifest()
+        write_manifest(self.folder, self.salt, self.pages)
         if lexicon:
             self.write_lexicon()
         digest = hashlib.sha1(self.salt.encode())
@@ -294,9 +296,7 @@ def merge_stages(target: Path, others: list[Path]) -> bool:
         moved += 1
     if moved:
         TOC(toc.schema, segments, toc.generation + 1).write(storage, whoosh_index._DEF_INDEX_NAME)
-        (target / MANIFEST_FILE).write_text(
-            json.dumps({"salt": info.analysis, "pages": pages}, ensure_ascii=False),
-            encoding="utf-8")
+        write_manifest(target, info.analysis, pages)
         info.pages = len(pages)
         info.documents = sum(e["sections"] for e in pages.values())
         (target / BUILD_FILE).write_text(info.to_json(), encoding="utf-8")

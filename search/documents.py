@@ -79,9 +79,11 @@ def _code_postings(code: str) -> list:
 def prepare_content(content: str) -> int:
     """Analyse the section texts of a page's converted Markdown ahead of its built HTML (same
     results as analysing them when the page is indexed; a text the built page does not hold is
-    never used). Returns how many texts were prepared."""
+    never used). The first section is left out: the theme and our slots add to it (the control
+    block, badges below the title), so it is rarely the text the built page holds. Returns how
+    many texts were prepared."""
     count = 0
-    for sec in content_sections(content):
+    for sec in content_sections(content)[1:]:
         prose, code = sec.prose(), sec.code_text()
         if len(prose) >= PREPARE_MIN and ("p", prose) not in _prepared:
             words, grams = analyze(prose)

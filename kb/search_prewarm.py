@@ -81,7 +81,7 @@ def _work(queue: Any, stop: Any, staged: Any, done: Any, cache_path: str, salt: 
     from kb.search_fallback import page_segments, write_staged
     from search.documents import analyze_sliced, prepare_content
     from search.extract import slice_page
-    from search.indexer import AnalysisCache, page_key
+    from search.indexer import AnalysisCache, output_digest, page_key
     from search.lexicon import segmenter
     from search.writer import IndexBuilder
 
@@ -105,6 +105,8 @@ def _work(queue: Any, stop: Any, staged: Any, done: Any, cache_path: str, salt: 
                 continue
             sliced = slice_page(html)
             if sliced is None:
+                if builder is not None:
+                    builder.skip(rel, output_digest(html))
                 continue
             key = page_key(salt, rel, sliced)
             hit = cache.get(key)
@@ -118,7 +120,7 @@ def _work(queue: Any, stop: Any, staged: Any, done: Any, cache_path: str, salt: 
             else:
                 counts["cached"] += 1
             if builder is not None:
-                builder.add(rel, key, hit[0], hit[1])
+                builder.add(rel, key, hit[0], hit[1], raw=output_digest(html))
                 if segmented is not None:
                     segmented[rel] = (key, page_segments(hit[0]))
                 if builder.pending >= segment_pages:

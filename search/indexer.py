@@ -21,6 +21,7 @@ import shutil
 import sqlite3
 import time
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from search.analysis import ANALYSIS_VERSION
@@ -118,15 +119,21 @@ _worker_cache: AnalysisCache | None = None
 _salt = ""
 _known: dict[str, str] = {}
 _stats: dict[str, list[int]] = {}
+_raws: dict[str, str] = {}
+_skipped: dict[str, str] = {}
 
 
 def _init_worker(cache_path: str | None, salt: str, known: dict[str, str],
-                 stats: dict[str, list[int]] | None = None) -> None:
-    global _worker_cache, _salt, _known, _stats
+                 stats: dict[str, list[int]] | None = None,
+                 raws: dict[str, str] | None = None,
+                 skipped: dict[str, str] | None = None) -> None:
+    global _worker_cache, _salt, _known, _stats, _raws, _skipped
     _worker_cache = AnalysisCache(Path(cache_path)) if cache_path else None
     _salt = salt
     _known = known
     _stats = stats or {}
+    _raws = raws or {}
+    _skipped = skipped or {}
 
 
 def file_stat(path: str | os.PathLike[str]) -> list[int]:
@@ -135,7 +142,19 @@ def file_stat(path: str | os.PathLike[str]) -> list[int]:
     return [st.st_mtime_ns, st.st_size]
 
 
-Result = tuple[str, str, str, list[dict] | None, list[str] | None]
+#: (page, analysis key, "same" | "cached" | "analysed" | "skip", documents, words, raw digest)
+Result = tuple[str, str, str, list[dict] | None, list[str] | None, str | None]
+
+
+def raw_digest(data: bytes) -> str:
+    """Digest of a page file's bytes. The same bytes slice to the same text, so a page whose
+    digest is recorded in the manifest needs no parsing to be known unchanged."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def output_digest(html: str) -> str:
+    """:func:`raw_digest` of the file MkDocs writes for a page's final HTML."""
+    return raw_digest(html.encode("utf-8", errors="xmlcharrefreplace"))
 
 
 def analysis_salt() -> str:
@@ -153,25 +172,48 @@ def page_key(salt: str, relpath: str, sliced: str) -> str:
     return hashlib.sha1(f"{salt}\0{relpath}\0{sliced}".encode()).hexdigest()
 
 
+def _unchanged(job: tuple[str, str]) -> Result | None:
+    """The page as recorded in the previous manifest, when its file is that page: not rewritten
+    (same mtime and size, as after ``mkdocs --dirty``) or rewritten with the same bytes."""
+    relpath, fullpath = job
+    key = _known.get(relpath)
+    if key is not None and relpath in _stats and _stats[relpath] == file_stat(fullpath):
+        return relpath, key, "same", None, None, None
+    recorded = _raws.get(relpath) if key is not None else _skipped.get(relpath)
+    if recorded is None:
+        return None
+    with open(fullpath, "rb") as fh:
+        raw = raw_digest(fh.read())
+    if raw != recorded:
+        return None
+    return (relpath, key, "same", None, None, raw) if key is not None else \
+        (relpath, "", "skip", None, None, raw)
+
+
 def _process(job: tuple[str, str]) -> Result:
     """Worker: read, slice and hash one page; unchanged since the last index → nothing more;
-    else its analysis from the cache or made now. Returns (rel, key, status, docs, words)."""
+    else its analysis from the cache or made now. Returns (rel, key, status, docs, words, raw)."""
     relpath, fullpath = job
     if relpath in _known and relpath in _stats and _stats[relpath] == file_stat(fullpath):
-        return relpath, _known[relpath], "same", None, None  # not rewritten (mkdocs --dirty)
-    with open(fullpath, encoding="utf-8", errors="replace") as fh:
-        sliced = slice_page(fh.read())
+        return relpath, _known[relpath], "same", None, None, None  # not rewritten (--dirty)
+    with open(fullpath, "rb") as fh:
+        data = fh.read()
+    raw = raw_digest(data)
+    text = data.decode("utf-8", errors="replace")
+    if "\r" in text:  # read as text files are (universal newlines), as the key always was
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    sliced = slice_page(text)
     if sliced is None:
-        return relpath, "", "skip", None, None
+        return relpath, "", "skip", None, None, raw
     key = page_key(_salt, relpath, sliced)
     if _known.get(relpath) == key:
-        return relpath, key, "same", None, None
+        return relpath, key, "same", None, None, raw
     if _worker_cache is not None:
         hit = _worker_cache.get(key)
         if hit is not None:
-            return relpath, key, "cached", hit[0], hit[1]
+            return relpath, key, "cached", hit[0], hit[1], raw
     docs, words = analyze_sliced(relpath, sliced)
-    return relpath, key, "analysed", docs, words
+    return relpath, key, "analysed", docs, words, raw
 
 
 # -------------------------------------------------------------------------------------- build
@@ -209,19 +251,26 @@ def build_index(
     old = staged or (read_manifest(target, salt) if use_cache else None)
     known = {rel: e["key"] for rel, e in old["pages"].items()} if old else {}
     stats = {rel: e["stat"] for rel, e in old["pages"].items() if "stat" in e} if old else {}
+    raws = {rel: e["raw"] for rel, e in old["pages"].items() if "raw" in e} if old else {}
+    skipped = old.get("skipped", {}) if old else {}
     jobs = [(rel, str(site / rel)) for rel in html_pages(site)]
     procs = procs or min(os.cpu_count() or 1, 4)
 
-    segmenter()  # load jieba once, before forking, so workers share it
-    results: dict[str, Result] = {}
+    # pages known unchanged by their file alone (threads: reading and hashing release the GIL)
+    _init_worker(None, salt, known, stats, raws, skipped)
+    with ThreadPoolExecutor(max_workers=4) as threads:
+        quick = list(threads.map(_unchanged, jobs, chunksize=64))
+    results: dict[str, Result] = {res[0]: res for res in quick if res is not None}
+    jobs = [job for job, res in zip(jobs, quick) if res is None]
     if procs > 1 and len(jobs) > 32:
+        segmenter()  # load jieba once, before forking, so workers share it
         ctx = multiprocessing.get_context("fork")
         with ctx.Pool(procs, initializer=_init_worker,
-                      initargs=(cache_arg, salt, known, stats)) as pool:
+                      initargs=(cache_arg, salt, known, stats, raws, skipped)) as pool:
             for res in pool.imap_unordered(_process, jobs, chunksize=16):
                 results[res[0]] = res
     else:
-        _init_worker(cache_arg, salt, known, stats)
+        _init_worker(cache_arg, salt, known, stats, raws, skipped)
         for job in jobs:
             res = _process(job)
             results[res[0]] = res
@@ -254,13 +303,16 @@ def _write(builder: IndexBuilder, results: dict[str, Result], started: float,
            site: Path) -> BuildInfo:
     """Bring the index in ``builder`` up to ``results``; lexicon, manifest, build info."""
     pages_now = {rel: r for rel, r in results.items() if r[2] != "skip"}
-    for rel in [rel for rel in builder.pages if rel not in pages_now]:
+    for rel in [rel for rel in (*builder.pages, *builder.skipped) if rel not in results]:
         builder.remove(rel)
+    for rel, res in results.items():
+        if res[2] == "skip":
+            builder.skip(rel, res[5])
     counts = {"analysed": 0, "cached": 0, "same": 0}
     for rel in sorted(pages_now):
-        _, key, status, docs, words = pages_now[rel]
+        _, key, status, docs, words, raw = pages_now[rel]
         if status != "same":
-            builder.add(rel, key, docs or [], words)
+            builder.add(rel, key, docs or [], words, raw=raw)
             if not docs:
                 continue
         builder.pages[rel]["stat"] = file_stat(site / rel)  # lets a dirty rebuild skip it

@@ -66,10 +66,14 @@ def read_build_info(index_dir: str | Path) -> BuildInfo | None:
         return None
 
 
-def write_manifest(index_dir: Path, salt: str, pages: dict[str, dict]) -> None:
-    """Write ``pages.json``: the analysis salt and each page's key, URL, sections and words."""
+def write_manifest(index_dir: Path, salt: str, pages: dict[str, dict],
+                   skipped: dict[str, str] | None = None) -> None:
+    """Write ``pages.json``: the analysis salt and each page's key, URL, sections and words
+    (and the digest of its file and its mtime and size, when known); ``skipped``: the file
+    digests of pages left out of the index (no article, or excluded from search)."""
     (index_dir / MANIFEST_FILE).write_text(
-        json.dumps({"salt": salt, "pages": pages}, ensure_ascii=False), encoding="utf-8")
+        json.dumps({"salt": salt, "pages": pages, "skipped": skipped or {}},
+                   ensure_ascii=False), encoding="utf-8")
 
 
 def read_manifest(index_dir: str | Path, salt: str) -> dict | None:
@@ -164,6 +168,8 @@ class IndexBuilder:
         self.salt = salt
         self.pool_mb = pool_mb
         self.pages: dict[str, dict] = dict(manifest["pages"]) if manifest else {}
+        #: pages left out of the index, by the digest of their file (known without parsing)
+        self.skipped: dict[str, str] = dict(manifest.get("skipped", {})) if manifest else {}
         if manifest is None:
             folder.mkdir(parents=True, exist_ok=True)
             self.ix = whoosh_index.create_in(str(folder), make_schema())
@@ -178,14 +184,23 @@ class IndexBuilder:
             self._writer = SegmentWriter(self.ix, limitmb=self.pool_mb)
         return self._writer
 
+    def skip(self, rel: str, raw: str | None) -> None:
+        """Record page ``rel`` as left out of the index (dropping sections it had)."""
+        self.remove(rel)
+        if raw is not None:
+            self.skipped[rel] = raw
+
     def remove(self, rel: str) -> None:
         """Drop a page's sections (by the indexed ``page`` field: no pass over every document)."""
+        self.skipped.pop(rel, None)
         entry = self.pages.pop(rel, None)
         if entry is not None:
             self.writer.delete_by_term("page", entry.get("url", ""))
 
-    def add(self, rel: str, key: str, docs: list[dict], words: list[str] | None) -> None:
-        """Add (or replace) the sections of page ``rel``, whose analysis key is ``key``."""
+    def add(self, rel: str, key: str, docs: list[dict], words: list[str] | None,
+            raw: str | None = None) -> None:
+        """Add (or replace) the sections of page ``rel``, whose analysis key is ``key`` (and
+        whose file's :func:`search.indexer.raw_digest` is ``raw``, when known)."""
         self.remove(rel)
         if not docs:
             return
@@ -194,6 +209,8 @@ class IndexBuilder:
             writer.add_document(**doc)
         self.pages[rel] = {"key": key, "url": docs[0]["page"], "sections": len(docs),
                            "words": words or []}
+        if raw is not None:
+            self.pages[rel]["raw"] = raw
         self.pending += 1
 
     def commit(self, *, merge: bool = True) -> None:
@@ -218,16 +235,17 @@ class IndexBuilder:
                merge: bool = True) -> BuildInfo:
         """Commit, write manifest, lexicon and ``build.json``; return the build info."""
         self.commit(merge=merge)
-        write_manifest(self.folder, self.salt, self.pages)
+        write_manifest(self.folder, self.salt, self.pages, self.skipped)
         if lexicon:
             self.write_lexicon()
         digest = hashlib.sha1(self.salt.encode())
         for rel in sorted(self.pages):
             digest.update(self.pages[rel]["key"].encode())
-        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+        now = time.time()  # milliseconds in the id: two builds a second apart stay distinct
+        stamp = f"{time.strftime('%Y%m%dT%H%M%S', time.gmtime(now))}{int(now * 1000) % 1000:03d}"
         info = BuildInfo(
             build_id=f"{stamp}-{digest.hexdigest()[:10]}",
-            built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
             pages=len(self.pages),
             documents=sum(e["sections"] for e in self.pages.values()),
             analysed=counts.get("analysed", 0),
@@ -280,12 +298,13 @@ def merge_stages(target: Path, others: list[Path]) -> bool:
     storage = FileStorage(str(target))
     toc = TOC.read(storage, whoosh_index._DEF_INDEX_NAME)
     segments = list(toc.segments)
-    pages = manifest["pages"]
+    pages, skipped = manifest["pages"], manifest.get("skipped", {})
     moved = 0
     for other in others:
         extra = read_manifest(other, info.analysis)
         if extra is None or set(extra["pages"]) & set(pages):
             continue
+        skipped.update(extra.get("skipped", {}))
         ostorage = FileStorage(str(other))
         otoc = TOC.read(ostorage, whoosh_index._DEF_INDEX_NAME)
         for segment in otoc.segments:
@@ -296,7 +315,7 @@ def merge_stages(target: Path, others: list[Path]) -> bool:
         moved += 1
     if moved:
         TOC(toc.schema, segments, toc.generation + 1).write(storage, whoosh_index._DEF_INDEX_NAME)
-        write_manifest(target, info.analysis, pages)
+        write_manifest(target, info.analysis, pages, skipped)
         info.pages = len(pages)
         info.documents = sum(e["sections"] for e in pages.values())
         (target / BUILD_FILE).write_text(info.to_json(), encoding="utf-8")

@@ -287,3 +287,40 @@ def test_dirty_builds_count_only_pages_that_will_render(tmp_path: Path) -> None:
         assert search_prewarm.pages_to_render(files) == 2
     finally:
         search_prewarm.dirty_builds = False
+
+
+def test_index_update_knows_rewritten_identical_pages_by_their_bytes(
+        demo_site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A clean rebuild rewrites every page: pages whose bytes are those the manifest recorded
+    (indexed or left out) are known without being parsed again; a changed page is parsed and
+    analysed."""
+    import json
+    import os
+    import shutil
+
+    from search import build_index, index_dir_for, indexer
+
+    site, cache = tmp_path / "site", tmp_path / "cache"
+    shutil.copytree(demo_site, site)
+    shutil.rmtree(index_dir_for(site))
+    first = build_index(site, cache_dir=cache)
+    data = json.loads((index_dir_for(site) / "pages.json").read_text("utf-8"))
+    manifest, skipped = data["pages"], data["skipped"]
+    assert len(manifest) == first.pages and skipped  # archive lists are not indexed
+    assert set(manifest) | set(skipped) == set(indexer.html_pages(site))
+    for rel, entry in manifest.items():
+        assert entry["raw"] == indexer.raw_digest((site / rel).read_bytes()), rel
+    for rel in skipped:
+        assert skipped[rel] == indexer.raw_digest((site / rel).read_bytes()), rel
+    for rel in indexer.html_pages(site):  # rewritten, same bytes: new mtimes
+        st = (site / rel).stat()
+        os.utime(site / rel, ns=(st.st_atime_ns, st.st_mtime_ns + 2_000_000_000))
+    page = site / "about" / "index.html"
+    page.write_text(page.read_text("utf-8").replace("关于", "有关", 1), "utf-8")
+    parsed: list[str] = []
+    real_slice = indexer.slice_page
+    monkeypatch.setattr(indexer, "slice_page", lambda text: parsed.append(text) or
+                        real_slice(text))
+    again = build_index(site, cache_dir=cache, procs=1)
+    assert (again.analysed, again.unchanged) == (1, again.pages - 1)
+    assert len(parsed) == 1 and "有关" in parsed[0]

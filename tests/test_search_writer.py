@@ -4,6 +4,7 @@ site, and everything that could go stale in a stage is caught by ``build_index``
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -131,12 +132,15 @@ def test_staged_index_equals_a_plain_index(demo_site: Path, tmp_path: Path,
     assert not stage.exists() and staged.analysed == 0 and staged.unchanged == staged.pages
     snapshot, answers = _snapshot(index_dir_for(site)), _results(site)
     lexicon = (index_dir_for(site) / "lexicon.json").read_text("utf-8")
+    manifest = json.loads((index_dir_for(site) / "pages.json").read_text("utf-8"))
 
     shutil.rmtree(index_dir_for(site))
     plain = build_index(site, cache_dir=tmp_path / "plain-cache")
     assert (plain.pages, plain.documents) == (staged.pages, staged.documents)
     assert _snapshot(index_dir_for(site)) == snapshot
     assert (index_dir_for(site) / "lexicon.json").read_text("utf-8") == lexicon
+    # the same keys and file digests, the same pages left out: the next build skips the same
+    assert json.loads((index_dir_for(site) / "pages.json").read_text("utf-8")) == manifest
     assert _results(site) == answers and any(answers.values())
 
 

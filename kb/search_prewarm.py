@@ -51,6 +51,8 @@ MIN_PAGES = 64
 SEGMENTS = 8
 #: but segments of at least this many pages (each segment costs a little at query time)
 MIN_SEGMENT_PAGES = 250
+#: how much lower than the build's the background processes' CPU priority is (``nice``)
+NICENESS = 10
 #: posting pool of the background writer (one segment's postings)
 STAGE_POOL_MB = 256
 
@@ -78,6 +80,10 @@ def _work(queue: Any, stop: Any, staged: Any, done: Any, cache_path: str, salt: 
     import gc
 
     gc.freeze()  # the build's objects inherited by fork are never ours to collect
+    try:  # the build's own process goes first: it is the critical path, and cores are few
+        os.nice(NICENESS)
+    except OSError:
+        pass
     from kb.search_fallback import page_segments, write_staged
     from search.documents import analyze_sliced, prepare_content
     from search.extract import slice_page

@@ -7,6 +7,7 @@ prefix dictionary) is the slowest step of a cold search. jieba's own marshal cac
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import math
@@ -63,8 +64,14 @@ def segmenter():
                 tk.tmp_dir = str(folder)
             except OSError:  # read-only home: jieba falls back to the system temp dir
                 pass
-            tk.initialize()
-            tk.load_userdict(str(USERDICT))
+            collecting = gc.isenabled()
+            gc.disable()  # loading makes a million objects and no cycles: nothing to collect
+            try:
+                tk.initialize()
+                tk.load_userdict(str(USERDICT))
+            finally:
+                if collecting:
+                    gc.enable()
             _tokenizer = tk
     return _tokenizer
 

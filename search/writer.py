@@ -9,10 +9,12 @@ which commits a segment every few hundred pages while MkDocs is still rendering.
 :class:`SegmentWriter` is Whoosh's own segment writer with a different posting pool and
 flush. Whoosh sorts one tuple per posting and asks the per-document reader for the field length
 of every posting it writes (2.2 million lookups for a 5,000-page site, each a column read);
-here postings are grouped by term as they are added and each field's length column is read
-once. The postings, lengths and files written are the same (``tests/test_search_writer.py``
-compares two indexes term by term). Whoosh-Reloaded is pinned in ``pyproject.toml``; the
-override replaces the pool and one method.
+here postings are grouped by term as they are added, each field's length column is read
+once, and a term's postings are handed to the codec's postings writer a block at a time
+(:func:`_buffer_blocks`) rather than one call per posting. The files written are the same,
+byte for byte (``tests/test_search_writer.py``). Whoosh-Reloaded is pinned in
+``pyproject.toml``; the override replaces the pool and one method, and sets the block buffer of
+the codec's postings writer.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import hashlib
 import json
 import os
 import time
+from array import array
 from collections import defaultdict
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -130,7 +133,6 @@ class SegmentWriter(writing.SegmentWriter):
         perdoc = self.per_document_reader() if self.codec.length_stats else None
         count = perdoc.doc_count_all() if perdoc is not None else 0
         fw = self.fieldwriter
-        add = fw.add
         lastfield = None
         lengths: list = []
         for (fieldname, tbytes), plist in sorted(self.pool.terms.items()):
@@ -145,14 +147,37 @@ class SegmentWriter(writing.SegmentWriter):
                 else:
                     lengths = [0] * count
             fw.start_term(tbytes)
-            for docnum, weight, vbytes in plist:
-                add(docnum, weight, b"" if vbytes is None else vbytes, lengths[docnum])
+            _buffer_blocks(fw._postwriter, plist, lengths)
             fw.finish_term()
         if lastfield is not None:
             fw.finish_field()
         fw.close()
         if perdoc is not None:
             perdoc.close()
+
+
+def _buffer_blocks(pw, plist: list, lengths: list) -> None:
+    """Give Whoosh's postings writer ``pw`` one term's postings a block at a time.
+
+    The same as ``pw.add_posting(docnum, weight, value, length)`` for each posting (which
+    writes a full block before buffering the next posting), without a call and four type
+    checks per posting: each block's ids, weights, values and length and weight statistics
+    are set as ``add_posting`` would leave them; the last block stays buffered for
+    ``finish_postings``.
+    """
+    limit = pw._blocklimit
+    for start in range(0, len(plist), limit):
+        if start:
+            pw._write_block()
+        block = plist[start:start + limit]
+        weights = [w for _, w, _ in block]
+        pw._ids = array("I", [d for d, _, _ in block])
+        pw._weights = array("f", weights)
+        pw._values = [v for _, _, v in block if v]
+        pw._maxweight = max(0, *weights)
+        sizes = [n for n in (lengths[d] for d, _, _ in block) if n]
+        pw._minlength = min(sizes) if sizes else None
+        pw._maxlength = max(sizes) if sizes else 0
 
 
 class IndexBuilder:

@@ -286,7 +286,7 @@ def build_index(
         if staged is not None:
             os.replace(stage, tmp)
         elif old is not None:
-            shutil.copytree(target, tmp)
+            shutil.copytree(target, tmp, copy_function=_link_or_copy)
         info = _write(IndexBuilder(tmp, salt, old), results, started, site)
         _swap(tmp, target)
     except BaseException:
@@ -318,6 +318,18 @@ def _write(builder: IndexBuilder, results: dict[str, Result], started: float,
         builder.pages[rel]["stat"] = file_stat(site / rel)  # lets a dirty rebuild skip it
         counts[status] += 1
     return builder.finish(counts, started)
+
+
+def _link_or_copy(src: str, dst: str) -> str:
+    """Copy one file of an index; Whoosh never writes to a segment file (``.seg``) once it is
+    made (deletions and merges write new files), so those are shared as hard links."""
+    if src.endswith(".seg"):
+        try:
+            os.link(src, dst)
+            return dst
+        except OSError:  # another file system, or no hard links here
+            pass
+    return shutil.copy2(src, dst)
 
 
 def _swap(tmp: Path, target: Path) -> None:

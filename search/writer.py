@@ -38,6 +38,8 @@ BUILD_FILE = "build.json"
 LEXICON_FILE = "lexicon.json"
 MANIFEST_FILE = "pages.json"
 
+#: what :func:`_lexicon` makes; a lexicon of another version is made again
+LEXICON_VERSION = 1
 #: posting pool of one writer: a 5,000-page site fits without Whoosh's external merge sort
 POOL_MB = 512
 
@@ -202,6 +204,8 @@ class IndexBuilder:
             self.ix = whoosh_index.open_dir(str(folder))
         self._writer: SegmentWriter | None = None
         self.pending = 0  # pages added since the last commit
+        #: pages added or removed since the folder was opened (else its lexicon still holds)
+        self.changed = False
 
     @property
     def writer(self) -> SegmentWriter:
@@ -220,6 +224,7 @@ class IndexBuilder:
         self.skipped.pop(rel, None)
         entry = self.pages.pop(rel, None)
         if entry is not None:
+            self.changed = True
             self.writer.delete_by_term("page", entry.get("url", ""))
 
     def add(self, rel: str, key: str, docs: list[dict], words: list[str] | None,
@@ -232,6 +237,7 @@ class IndexBuilder:
         writer = self.writer
         for doc in docs:
             writer.add_document(**doc)
+        self.changed = True
         self.pages[rel] = {"key": key, "url": docs[0]["page"], "sections": len(docs),
                            "words": words or []}
         if raw is not None:
@@ -261,8 +267,8 @@ class IndexBuilder:
         """Commit, write manifest, lexicon and ``build.json``; return the build info."""
         self.commit(merge=merge)
         write_manifest(self.folder, self.salt, self.pages, self.skipped)
-        if lexicon:
-            self.write_lexicon()
+        if lexicon and (self.changed or not _lexicon_current(self.folder / LEXICON_FILE)):
+            self.write_lexicon()  # else: the same pages, the same terms, the same lexicon
         digest = hashlib.sha1(self.salt.encode())
         for rel in sorted(self.pages):
             digest.update(self.pages[rel]["key"].encode())
@@ -299,9 +305,20 @@ def _lexicon(reader, pages: dict[str, dict]) -> dict:
         for word in pages[rel].get("words", ()):
             spell[word] += 1
     return {
+        "version": LEXICON_VERSION,  # first: read by _lexicon_current without parsing the rest
         "homophones": {k: sorted(v, key=lambda x: -x[1])[:4] for k, v in homophones.items()},
         "spell": dict(spell),
     }
+
+
+def _lexicon_current(path: Path) -> bool:
+    """True when ``path`` is a lexicon written by this version of :func:`_lexicon`."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(64)
+    except OSError:
+        return False
+    return head.startswith(f'{{"version": {LEXICON_VERSION},'.encode())
 
 
 def merge_stages(target: Path, others: list[Path]) -> bool:

@@ -324,3 +324,43 @@ def test_index_update_knows_rewritten_identical_pages_by_their_bytes(
     again = build_index(site, cache_dir=cache, procs=1)
     assert (again.analysed, again.unchanged) == (1, again.pages - 1)
     assert len(parsed) == 1 and "有关" in parsed[0]
+
+
+def test_index_update_keeps_the_old_index_whole_and_the_lexicon_when_nothing_changed(
+        demo_site: Path, tmp_path: Path) -> None:
+    """An update shares the previous index's segment files instead of copying them; the
+    previous index (kept as ``.old`` for servers still reading it) is left as it was. With no
+    page added or removed the lexicon is kept; one changed page makes it again, as does a
+    lexicon of another version."""
+    import os
+    import shutil
+
+    from search import build_index, index_dir_for
+    from search.engine import SearchEngine
+
+    site, cache = tmp_path / "site", tmp_path / "cache"
+    shutil.copytree(demo_site, site)
+    shutil.rmtree(index_dir_for(site))
+    build_index(site, cache_dir=cache)
+    index, old = index_dir_for(site), site / ".search-index.old"
+    before = SearchEngine(site).search("机房").hits
+    assert before
+    lexicon = index / "lexicon.json"
+    made = lexicon.stat().st_mtime_ns
+    assert lexicon.read_bytes().startswith(b'{"version": 1,')
+
+    same = build_index(site, cache_dir=cache)
+    assert same.unchanged == same.pages and lexicon.stat().st_mtime_ns == made
+
+    page = site / "about" / "index.html"
+    page.write_text(page.read_text("utf-8").replace("关于", "机房 关于", 1), "utf-8")
+    changed = build_index(site, cache_dir=cache)
+    assert changed.analysed == 1 and lexicon.stat().st_mtime_ns != made
+    shutil.rmtree(index_dir_for(site))  # the previous index is a complete index on its own
+    os.replace(old, index_dir_for(site))
+    assert SearchEngine(site).search("机房").hits == before
+
+    build_index(site, cache_dir=cache)
+    lexicon.write_text('{"homophones": {}, "spell": {}}', "utf-8")  # an older lexicon
+    build_index(site, cache_dir=cache)
+    assert lexicon.read_bytes().startswith(b'{"version": 1,') and len(lexicon.read_bytes()) > 100

@@ -80,6 +80,7 @@ def _work(queue: Any, stop: Any, staged: Any, done: Any, cache_path: str, salt: 
     import gc
 
     gc.freeze()  # the build's objects inherited by fork are never ours to collect
+    gc.disable()  # analyses and postings make no cycles; one collection per segment instead
     try:  # the build's own process goes first: it is the critical path, and cores are few
         os.nice(NICENESS)
     except OSError:
@@ -131,6 +132,7 @@ def _work(queue: Any, stop: Any, staged: Any, done: Any, cache_path: str, salt: 
                     segmented[rel] = (key, page_segments(hit[0]))
                 if builder.pending >= segment_pages:
                     builder.commit(merge=False)
+                    gc.collect()
         if builder is not None and complete:
             builder.finish(counts, started, lexicon=False, merge=False)
             if segmented is not None:

@@ -102,8 +102,11 @@ def _commit(project_dir: Path) -> str:
 
 
 def release_name(commit: str, releases: Path, now: _dt.datetime | None = None) -> str:
-    """``<UTC time>-<commit>``, e.g. ``20261127T083015Z-3f2a9c1b7d``; unique in ``releases``."""
-    stamp = (now or _dt.datetime.now(_dt.timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
+    """``<UTC time>-<commit>``, e.g. ``20261127T083015.274Z-3f2a9c1b7d``; unique in
+    ``releases``. Milliseconds: a publish can take less than a second, and a name pruned a
+    moment ago must not come back for a newer release."""
+    moment = now or _dt.datetime.now(_dt.timezone.utc)
+    stamp = f"{moment.strftime('%Y%m%dT%H%M%S')}.{moment.microsecond // 1000:03d}Z"
     base = f"{stamp}-{commit}"
     name, n = base, 1
     while (releases / name).exists():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import select
 import shutil
 import signal
@@ -84,12 +85,24 @@ def test_publish_makes_complete_release_current(two_releases: tuple[Path, str, s
 
 def test_release_name_is_utc_time_and_commit(project: Path,
                                              two_releases: tuple[Path, str, str]) -> None:
-    """Release names are <UTC time>-<commit>."""
+    """Release names are <UTC time to the millisecond>-<commit>."""
     _, first, _ = two_releases
     commit = git(project, "rev-parse", "--short=10", "HEAD").strip()
     stamp, _, rest = first.partition("-")
     assert rest.startswith(commit)
-    assert len(stamp) == 16 and stamp.endswith("Z") and stamp[8] == "T"
+    assert re.fullmatch(r"\d{8}T\d{6}\.\d{3}Z", stamp), stamp
+
+
+def test_release_names_within_one_second_differ_and_sort_in_time(tmp_path: Path) -> None:
+    """Publishes can follow each other within a second; their names still differ (a pruned
+    name never returns for a newer release) and sort in publishing order."""
+    import datetime as dt
+
+    start = dt.datetime(2026, 11, 28, 4, 8, 38, 5000, tzinfo=dt.timezone.utc)
+    names = [pub.release_name("abc1234567", tmp_path, now=start + dt.timedelta(milliseconds=k))
+             for k in (0, 1, 250, 999)]
+    assert len(set(names)) == 4 and names == sorted(names)
+    assert names[0] == "20261128T040838.005Z-abc1234567"
 
 
 def test_rollback_and_roll_forward(two_releases: tuple[Path, str, str]) -> None:

@@ -309,11 +309,10 @@ def write(config: MkDocsConfig, index_dir: Path, cache_dir: Path | None = None) 
     processes segmented during this build; only the others are read from the index and
     segmented (so a one-page edit under ``mkdocs serve`` costs one page).
     """
-    plugin = _plugin(config)
-    if plugin is None or not isinstance(getattr(plugin, "search_index", None), DeferredIndex):
+    if not wanted(config):
         return None
     site = Path(config.site_dir)
-    deferred: DeferredIndex = plugin.search_index
+    deferred: DeferredIndex = _plugin(config).search_index
     state = _load_state(site)
     flags: dict[str, dict[str, Any]] = {**state["flags"], **deferred.pages}
     manifest = _manifest(index_dir)

@@ -79,8 +79,9 @@ def _work(queue: Any, stop: Any, staged: Any, done: Any, cache_path: str, salt: 
     """
     import gc
 
-    gc.freeze()  # the build's objects inherited by fork are never ours to collect
-    gc.disable()  # analyses and postings make no cycles; one collection per segment instead
+    from search.gcpolicy import forked_worker_gc
+
+    forked_worker_gc()  # analyses and postings make no cycles; one collection per segment
     try:  # the build's own process goes first: it is the critical path, and cores are few
         os.nice(NICENESS)
     except OSError:

@@ -12,7 +12,6 @@ as ``.search-index.old`` until the next build, so a server still reading it is n
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import logging
 import multiprocessing
@@ -28,6 +27,7 @@ from pathlib import Path
 from search.analysis import ANALYSIS_VERSION
 from search.documents import analyze_sliced
 from search.extract import slice_page
+from search.gcpolicy import forked_worker_gc, gc_paused
 from search.lexicon import cache_root, data_fingerprint, segmenter
 from search.writer import (
     BUILD_FILE,
@@ -35,7 +35,6 @@ from search.writer import (
     MANIFEST_FILE,
     BuildInfo,
     IndexBuilder,
-    gc_paused,
     read_build_info,
     read_manifest,
 )
@@ -142,8 +141,7 @@ def _init_pool_worker(*args) -> None:
     """Initialise a forked pool process: what it inherited is never collected, and the process
     makes no garbage cycles worth a collector's walks over its analyses (it ends with the
     pool)."""
-    gc.freeze()
-    gc.disable()
+    forked_worker_gc()
     _init_worker(*args)
 
 
@@ -202,11 +200,10 @@ def _unchanged(job: tuple[str, str]) -> Result | None:
 
 
 def _process(job: tuple[str, str]) -> Result:
-    """Worker: read, slice and hash one page; unchanged since the last index → nothing more;
-    else its analysis from the cache or made now. Returns (rel, key, status, docs, words, raw)."""
+    """Worker, for a page :func:`_unchanged` did not recognise: read, slice and hash it; the
+    same slice as the last index → nothing more; else its analysis from the cache or made now.
+    Returns (rel, key, status, docs, words, raw)."""
     relpath, fullpath = job
-    if relpath in _known and relpath in _stats and _stats[relpath] == file_stat(fullpath):
-        return relpath, _known[relpath], "same", None, None, None  # not rewritten (--dirty)
     with open(fullpath, "rb") as fh:
         data = fh.read()
     raw = raw_digest(data)

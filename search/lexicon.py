@@ -7,7 +7,6 @@ prefix dictionary) is the slowest step of a cold search. jieba's own marshal cac
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import logging
 import math
@@ -16,6 +15,8 @@ import threading
 import warnings
 from functools import lru_cache
 from pathlib import Path
+
+from search.gcpolicy import gc_paused
 
 log = logging.getLogger("mkdocs.plugins.kb.search")
 
@@ -64,14 +65,9 @@ def segmenter():
                 tk.tmp_dir = str(folder)
             except OSError:  # read-only home: jieba falls back to the system temp dir
                 pass
-            collecting = gc.isenabled()
-            gc.disable()  # loading makes a million objects and no cycles: nothing to collect
-            try:
+            with gc_paused():  # a million objects and no cycles: nothing to collect
                 tk.initialize()
                 tk.load_userdict(str(USERDICT))
-            finally:
-                if collecting:
-                    gc.enable()
             _tokenizer = tk
     return _tokenizer
 

@@ -19,15 +19,12 @@ the codec's postings writer.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import os
 import time
 from array import array
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -93,20 +90,6 @@ def read_manifest(index_dir: str | Path, salt: str) -> dict | None:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) and data.get("salt") == salt else None
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector. Analysing and writing pages allocates millions
-    of term and posting objects that never form cycles, and every collection would walk all
-    those still alive (in a worker pool of its own, or around one big write)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class _MemoryPool:

@@ -55,13 +55,13 @@ def on_env(env: Environment, *, config: MkDocsConfig, files: Files) -> Environme
 def _check(output: str, where: str) -> None:
     extra = headers.unexpected_scripts(output, _allowed)
     if extra:
-        log.warning("%s: inline script or event handler that neither the theme nor kb ships "
-                    "(blocked by the site's Content-Security-Policy): %s", where,
+        log.warning("%s: inline script that neither the theme nor kb ships (blocked by the "
+                    "site's Content-Security-Policy): %s", where,
                     ", ".join(extra[:5]))
 
 
 def on_post_page(output: str, *, page: Page, config: MkDocsConfig) -> str:
-    """Report a page that carries inline code the policy does not allow."""
+    """Report a page that carries an inline script the policy does not allow."""
     _check(output, page.file.src_uri)
     return output
 

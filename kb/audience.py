@@ -86,7 +86,8 @@ class RestrictedLink:
     source: str  # repository path of the including page (or generated page's source URI)
     line: int | None  # line of the link in the source file, when found
     target: str  # repository path of the left-out page
-    text: str  # the link text (the including page's own words)
+    text: str  # the link text (the including page's own words); "" for a front-matter field
+    field: str | None = None  # the front-matter field naming the left-out document, if not a link
 
 
 @dataclass
@@ -301,6 +302,20 @@ def restrict(element: ET.Element) -> None:
     badge.text = RESTRICTED_BADGE
 
 
+def restricted_reference(source: Entry | None, field: str | None, target: Entry) -> Markup:
+    """A front-matter reference (``superseded_by``, …) to a left-out document: the restricted
+    badge alone (the document's number and title are the left-out page's, not the source's);
+    reported once per source, field and target."""
+    if source is not None:
+        link = RestrictedLink(source.repo_path, source.line(field) if field else None,
+                              target.repo_path, "", field)
+        if link not in _state.links:
+            _state.links.append(link)
+    return Markup('<span class="kb-restricted" title="{}"><span class="kb-badge '
+                  'kb-restricted__badge">{}</span></span>').format(RESTRICTED_TITLE,
+                                                                    RESTRICTED_BADGE)
+
+
 def _line_of(page: File, href: str) -> int | None:
     """Line of the first occurrence of ``href`` in the page's source file, when found."""
     if not page.abs_src_path or not href:
@@ -412,8 +427,9 @@ def report_path(config: MkDocsConfig, settings: KBSettings, audience: Level) -> 
 def write_report(path: Path, site_dir: str) -> dict:
     """Log the restricted links at INFO and write the report (never inside the site)."""
     for link in _state.links:
-        log.info("%s%s: link to %s (left out: %s) rendered as restricted text", link.source,
-                 f":{link.line}" if link.line else "", link.target,
+        log.info("%s%s: %s to %s (left out: %s) rendered as restricted text", link.source,
+                 f":{link.line}" if link.line else "",
+                 f"{link.field} reference" if link.field else "link", link.target,
                  _state.reasons.get(link.target, "not in this build"))
     data = {
         "audience": _state.audience,

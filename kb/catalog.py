@@ -162,6 +162,11 @@ class Catalog:
         """The policy or manual in this build with ``doc_id`` (never a chapter)."""
         return self._index()[1].get(doc_id)
 
+    def left_out_doc(self, doc_id: str) -> Entry | None:
+        """The policy or manual with ``doc_id`` that this build left out, if any."""
+        return next((e for e in self.left_out
+                     if e.type in ("policy", "manual") and e.doc_id == doc_id), None)
+
     def of_type(self, *types: str) -> list[Entry]:
         """Entries of the given types in this build, by repository path."""
         return [e for e in self.entries if e.type in types]

@@ -20,7 +20,7 @@ from markupsafe import Markup
 from mkdocs.utils import get_relative_url
 
 from kb.catalog import Catalog, Entry
-from kb.model import CONFIDENTIALITY_LABELS, FIELD_LABELS, Status
+from kb.model import CONFIDENTIALITY_LABELS, FIELD_LABELS, Status, reference_fields
 
 
 @dataclass(frozen=True)
@@ -59,13 +59,21 @@ def level_badge(level: str) -> Markup:
         level, FIELD_LABELS["confidentiality"], CONFIDENTIALITY_LABELS[level])
 
 
-def doc_link(doc_id: str, catalog: Catalog, from_url: str) -> Markup:
-    """A link to the document with ``doc_id`` when it is in this build, else the plain number."""
+def doc_link(doc_id: str, catalog: Catalog, from_url: str, source: Entry | None = None,
+             field: str | None = None) -> Markup:
+    """A link to the document with ``doc_id`` when it is in this build; restricted text (no
+    number, title or URL) when the build left it out (its audience, or a draft), reported as
+    ``source``'s reference in ``field``; else the plain number."""
     target = catalog.by_doc_id(doc_id)
-    if target is None:
-        return Markup("{}").format(doc_id)
-    return Markup('<a href="{}">{} {}</a>').format(
-        get_relative_url(target.url, from_url), doc_id, target.title or "")
+    if target is not None:
+        return Markup('<a href="{}">{} {}</a>').format(
+            get_relative_url(target.url, from_url), doc_id, target.title or "")
+    hidden = catalog.left_out_doc(doc_id)
+    if hidden is not None:
+        from kb.audience import restricted_reference  # kb.audience imports this module
+
+        return restricted_reference(source, field, hidden)
+    return Markup("{}").format(doc_id)
 
 
 def _row(label: str, value: Markup | str, key: str) -> Markup:
@@ -103,12 +111,12 @@ def control_block(entry: Entry, catalog: Catalog, review: ReviewState | None) ->
                                                           meta.approver)), "approval"),
         _row(FIELD_LABELS["confidentiality"], level_badge(entry.level), "confidentiality"),
     ]
-    if meta.supersedes:
-        rows.append(_row(FIELD_LABELS["supersedes"],
-                         doc_link(meta.supersedes, catalog, entry.url), "supersedes"))
-    if meta.superseded_by:
-        rows.append(_row(FIELD_LABELS["superseded_by"],
-                         doc_link(meta.superseded_by, catalog, entry.url), "superseded_by"))
+    owner = entry.manual if entry.manual is not None else entry  # where the fields are written
+    for name in reference_fields(type(meta)):  # supersedes, superseded_by, ...
+        value = getattr(meta, name)
+        if value:
+            rows.append(_row(FIELD_LABELS.get(name, name),
+                             doc_link(value, catalog, entry.url, owner, name), name))
     return Markup('<section class="kb-control" aria-label="文件控制信息" data-kb-doc-id="{}">'
                   '<dl class="kb-control__grid">{}</dl></section>').format(
         meta.doc_id, Markup("").join(rows))
@@ -130,8 +138,9 @@ def banners(entry: Entry, catalog: Catalog, review: ReviewState | None) -> list[
         out.append(_banner("preview", "note", f"{meta.status.label}（预览）",
                            "本文件尚未生效，仅在预览构建中显示。"))
     if meta.status is Status.superseded and meta.superseded_by:
+        owner = entry.manual if entry.manual is not None else entry
         out.append(_banner("superseded", "info", "本文件已被替代", Markup("现行版本：{}").format(
-            doc_link(meta.superseded_by, catalog, entry.url))))
+            doc_link(meta.superseded_by, catalog, entry.url, owner, "superseded_by"))))
     if meta.status is Status.retired:
         out.append(_banner("retired", "info", "本文件已废止", "本文件已停止执行，仅供查阅。"))
     if review is not None and review.state == "due":

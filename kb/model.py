@@ -95,6 +95,17 @@ PRESENTATION_KEYS: frozenset[str] = frozenset(
 
 VERSION_RE = re.compile(r"^\d+\.\d+$")
 
+#: marks a field whose value names another document by its ``doc_id`` (``supersedes``, …):
+#: where the named document is not in a build, pages show it restricted (kb.documents.doc_link)
+REFERENCE: dict[str, Any] = {"kb_reference": True}
+
+
+def reference_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of ``model`` that name another document (marked with :data:`REFERENCE`)."""
+    return tuple(name for name, info in model.model_fields.items()
+                 if isinstance(info.json_schema_extra, dict)
+                 and info.json_schema_extra.get("kb_reference"))
+
 
 def version_key(version: str) -> tuple[int, int]:
     """Sort key of a ``MAJOR.MINOR`` version: ``"2.10"`` sorts after ``"2.9"``."""
@@ -182,8 +193,8 @@ class ControlledMeta(_Meta):
     next_review: _dt.date | None = None
     confidentiality: Confidentiality | None = None
     tags: list[str] = Field(default_factory=list)
-    supersedes: str | None = None
-    superseded_by: str | None = None
+    supersedes: str | None = Field(None, json_schema_extra=REFERENCE)
+    superseded_by: str | None = Field(None, json_schema_extra=REFERENCE)
     history: list[HistoryEntry] = Field(default_factory=list)
     announce: bool = False
 

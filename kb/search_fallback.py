@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from markupsafe import escape
 from mkdocs.config.defaults import MkDocsConfig
 
 log = logging.getLogger("mkdocs.plugins.kb.search")
@@ -46,7 +47,7 @@ PLUGIN = "material/search"
 STATE_FILE = ".search-fallback.pickle"
 CACHE_FILE = "segments.pickle"
 #: bump when the segmented output changes
-SEGMENT_VERSION = "1"
+SEGMENT_VERSION = "2"
 #: up to this many pages are read from the index one by one and segmented without the cache
 SMALL_UPDATE = 50
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
@@ -70,8 +71,9 @@ class DeferredIndex:
         if "boost" in search:
             flags["boost"] = search["boost"]
         tags = meta.get("tags")
-        if isinstance(tags, list):
-            flags["tags"] = [str(t) for t in tags if t and isinstance(t, (str, int, float, bool))]
+        if isinstance(tags, list):  # shown as HTML by the theme: escaped (Markup stays as it is)
+            flags["tags"] = [str(escape(t)) for t in tags
+                             if t and isinstance(t, (str, int, float, bool))]
         self.pages[unquote(page.url)] = flags
 
     def generate_search_index(self, prev: Any = None) -> str:
@@ -111,7 +113,9 @@ def segment(text: str) -> str:
 
 
 def _segment_pair(item: tuple[str, str]) -> tuple[str, str]:
-    return segment(item[0]), segment(html.escape(item[1], quote=False))
+    """Title and text as the theme's search shows them: as HTML, so both escaped (a heading
+    that reads ``<img onerror=…>`` is text, never markup)."""
+    return segment(html.escape(item[0], quote=False)), segment(html.escape(item[1], quote=False))
 
 
 def section_key(title: str, text: str) -> str:

@@ -36,7 +36,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote
 
 from search import static
-from search.csp import API_POLICY, BASE_HEADERS, PolicyCache, site_policy
+from search.csp import API_POLICY, BASE_HEADERS, SitePolicy
 from search.reload import IndexHolder, served_root
 from search.searchlog import SearchLog, default_log_path, normalize_query
 
@@ -183,7 +183,7 @@ class SearchService:
         self.holder = IndexHolder(self.site_dir, opener, interval=reload_interval)
         self.search = searcher
         self.search_log = SearchLog(log_path)
-        self.policies = PolicyCache()
+        self.policy = SitePolicy()
         self.cache = ResultCache(cache_size)
 
     # ---------------------------------------------------------------- plumbing
@@ -305,21 +305,20 @@ class SearchService:
             start_response("301 Moved Permanently", self._headers(
                 "text/plain; charset=utf-8", len(body), API_POLICY, [("Location", location)]))
             return [body]
-        return self._send_file(resolved.file, path or "/", 200, environ, start_response)
+        return self._send_file(resolved.file, path or "/", 200, environ, start_response, root)
 
     def _not_found(self, root: str, environ: dict,
                    start_response: StartResponse) -> Iterable[bytes]:
         page = os.path.join(root, "404.html")
         if os.path.isfile(page):
-            return self._send_file(page, "/404.html", 404, environ, start_response)
+            return self._send_file(page, "/404.html", 404, environ, start_response, root)
         return self._error(start_response, 404, "not_found", "not found", environ)
 
     def _send_file(self, file: str, url_path: str, status: int, environ: dict,
-                   start_response: StartResponse) -> Iterable[bytes]:
+                   start_response: StartResponse, root: str) -> Iterable[bytes]:
         info = static.FileInfo.of(file)
         ctype = static.content_type(file)
-        policy = (self.policies.for_html(file, info.size, info.mtime_ns)
-                  if ctype.startswith("text/html") else site_policy([]))
+        policy = self.policy.for_root(root)  # the build's policy, the same for every file
         extra = [("Last-Modified", info.last_modified()), ("ETag", info.etag),
                  ("Cache-Control", static.cache_control(url_path))]
         if status == 200 and info.not_modified(environ):

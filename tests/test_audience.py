@@ -38,7 +38,14 @@ NOTICE = "LKCNOTICE7f3a"
 #: on public pages: must be everywhere
 PUBLIC = "LKPBODY7f3a"
 
-CONF_ALL = [*CONF.values(), *CONF_FILES.values(), NOTICE]
+#: front-matter references (issue 16): field -> (visible document, confidential one it names).
+#: A visible page must not show the confidential document's number or title.
+REFERENCES = {"superseded_by": ("XXZX-ZD-954", "XXZX-ZD-955"),
+              "supersedes": ("XXZX-ZD-956", "XXZX-ZD-957")}
+#: the confidential documents named by references: their numbers and titles
+REF_CONF = {"XXZX-ZD-955": "LKCNEWREF7f3a", "XXZX-ZD-957": "LKCOLDREF7f3a"}
+
+CONF_ALL = [*CONF.values(), *CONF_FILES.values(), NOTICE, *REF_CONF, *REF_CONF.values()]
 INT_ALL = [*INT.values(), *INT_FILES.values()]
 ALL_MARKERS = [*CONF_ALL, *INT_ALL, OLD_CONF, PUBLIC]
 
@@ -47,7 +54,8 @@ INT_ANCHOR = f"备份要求-{INT['HEAD'].lower()}"
 
 
 def controlled(doc_id: str, title: str, *, owner: str = "信息中心", version: str = "1.0",
-               level: str | None = None, tags: str = "", summary: str = "") -> str:
+               level: str | None = None, tags: str = "", summary: str = "",
+               extra: str = "") -> str:
     """Front matter of a controlled document at version 1.0 or 1.1 (with its history)."""
     rows = '  - version: "1.0"\n    date: 2025-03-01\n    summary: 首次发布\n'
     if version == "1.1":
@@ -58,6 +66,7 @@ def controlled(doc_id: str, title: str, *, owner: str = "信息中心", version:
              f"effective_date: {effective}", "review_months: 12"]
     lines += [f"confidentiality: {level}"] if level else []
     lines += [f"tags: [{tags}]"] if tags else []
+    lines += [extra] if extra else []
     return "---\n" + "\n".join(lines) + f"\nhistory:\n{rows}---\n# {title}\n\n"
 
 
@@ -83,6 +92,25 @@ def int_policy(version: str) -> str:
     if version == "1.0":  # this version was confidential, with text the current one dropped
         return policy("XXZX-ZD-952", INT, version, "confidential", body + f"\n{OLD_CONF} 旧条款。\n")
     return policy("XXZX-ZD-952", INT, version, None, body)
+
+
+def reference_pair(field: str) -> dict[str, str]:
+    """A public policy whose ``field`` names a confidential one (which names it back)."""
+    visible, hidden = REFERENCES[field]
+    if field == "superseded_by":  # the public one is old, replaced by a confidential one
+        old = controlled(visible, "公开旧制度", level="public",
+                         extra=f"superseded_by: {hidden}").replace("status: effective",
+                                                                   "status: superseded")
+        new = controlled(hidden, f"{REF_CONF[hidden]} 新制度", level="confidential",
+                         extra=f"supersedes: {visible}")
+        return {f"policies/ref-{field}-old.md": old + "旧条款。\n",
+                f"policies/ref-{field}-new.md": new + "新条款。\n"}
+    new = controlled(visible, "公开新制度", level="public", extra=f"supersedes: {hidden}")
+    old = controlled(hidden, f"{REF_CONF[hidden]} 旧制度", level="confidential",
+                     extra=f"superseded_by: {visible}").replace("status: effective",
+                                                                "status: superseded")
+    return {f"policies/ref-{field}-new.md": new + "新条款。\n",
+            f"policies/ref-{field}-old.md": old + "旧条款。\n"}
 
 
 PUBLIC_POLICY = controlled("XXZX-ZD-953", "公开发布规定", level="public", tags="公开") + f"""\
@@ -164,6 +192,8 @@ def make_project(dest: Path) -> Path:
         f"policies/{INT_FILES['FILE']}.md": int_policy("1.0"),
         ".gitignore": ".cache/\n",
     }
+    for field in REFERENCES:
+        pages.update(reference_pair(field))
     for rel, text in pages.items():
         _write(dest, rel, text)
     config = (dest / "mkdocs.yml").read_text(encoding="utf-8")
@@ -309,6 +339,11 @@ def test_markers_found_in_each_kind_of_output(found) -> None:
     assert any(w.endswith(".pdf") for w in where[CONF["TITLE"]])
     assert any(w.endswith(".xml") and "announcements" in w for w in where[NOTICE])
     assert any("1.0" in w for w in where[OLD_CONF])  # the archived version of the internal policy
+    for field, (visible, hidden) in REFERENCES.items():  # a visible page names them (linked)
+        page = f"policies/ref-{field}-{'old' if field == 'superseded_by' else 'new'}/index.html"
+        assert {page, "whoosh", "search/search_index.json",
+                ".search-fallback.pickle"} <= where[hidden], (field, where[hidden])
+        assert page in where[REF_CONF[hidden]]
 
 
 def test_shared_image_stays_and_unshared_go(sites: dict[str, Path]) -> None:
@@ -363,7 +398,8 @@ def test_raw_html_links_to_hidden_pages_are_restricted(sites: dict[str, Path]) -
 def test_build_report_lists_restricted_links(project: Path, sites: dict[str, Path]) -> None:
     """The report (outside the site) names each restricted link's source, line and target."""
     report = json.loads((project / ".cache/kb-audience/public.json").read_text(encoding="utf-8"))
-    links = {(r["source"], r["line"], r["target"], r["text"]) for r in report["restricted_links"]}
+    links = {(r["source"], r["line"], r["target"], r["text"]) for r in report["restricted_links"]
+             if r["field"] is None}
     conf, intl = f"policies/{CONF_FILES['FILE']}.md", f"policies/{INT_FILES['FILE']}.md"
     assert {("docs/index.md", 5, conf, "机房规定"), ("docs/index.md", 6, intl, "备份规定"),
             ("docs/index.md", 7, f"manuals/{INT_FILES['MAN']}/index.md", "内部手册"),
@@ -376,6 +412,54 @@ def test_build_report_lists_restricted_links(project: Path, sites: dict[str, Pat
     assert "policies/images/shared-figure.svg" not in report["removed_files"]
     confidential = json.loads((project / ".cache/kb-audience/confidential.json").read_text("utf-8"))
     assert confidential["restricted_links"] == [] and confidential["removed_files"] == []
+
+
+# ------------------------------------------------------------------ front-matter references
+
+
+def test_every_reference_field_is_planted() -> None:
+    """The leak fixtures cover every front-matter field that names another document."""
+    from kb.model import MODELS, reference_fields
+
+    fields = {name for model in MODELS.values() for name in reference_fields(model)}
+    assert fields == set(REFERENCES) == {"supersedes", "superseded_by"}
+
+
+def _reference_cells(html: str, field: str) -> list[str]:
+    tree = lxml_html.fromstring(html)
+    return [lxml_html.tostring(el, encoding="unicode")
+            for el in tree.xpath(f'//*[@data-kb-field="{field}"]/dd')]
+
+
+@pytest.mark.parametrize("field", sorted(REFERENCES))
+def test_references_to_hidden_documents_are_restricted(sites: dict[str, Path],
+                                                        field: str) -> None:
+    """A visible page naming a left-out document in front matter shows 受限, never its number,
+    title or URL (control block and banner); the confidential build links it."""
+    visible, hidden = REFERENCES[field]
+    url = f"policies/ref-{field}-{'old' if field == 'superseded_by' else 'new'}"
+    for audience in ("public", "internal"):
+        page = _page(sites[audience], url)
+        cells = _reference_cells(page, field)
+        assert cells and all('class="kb-restricted"' in c and "受限" in c for c in cells), cells
+        assert hidden not in page and REF_CONF[hidden] not in page
+        if field == "superseded_by":
+            banner = lxml_html.fromstring(page).xpath(
+                '//*[contains(@class, "kb-banner--superseded")]')
+            assert banner and "受限" in banner[0].text_content()
+    page = _page(sites["confidential"], url)
+    assert [c for c in _reference_cells(page, field) if f">{hidden} {REF_CONF[hidden]}" in c]
+
+
+def test_build_report_lists_restricted_references(project: Path, sites: dict[str, Path]) -> None:
+    """The report names each restricted reference: source file, line, field and target."""
+    report = json.loads((project / ".cache/kb-audience/internal.json").read_text(encoding="utf-8"))
+    refs = {(r["source"], r["line"], r["field"], r["target"])
+            for r in report["restricted_links"] if r["field"]}
+    assert refs == {
+        ("policies/ref-superseded_by-old.md", 13, "superseded_by",
+         "policies/ref-superseded_by-new.md"),
+        ("policies/ref-supersedes-new.md", 13, "supersedes", "policies/ref-supersedes-old.md")}
 
 
 # --------------------------------------------------------------------------- badges, search API

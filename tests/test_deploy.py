@@ -26,6 +26,11 @@ DEPLOY = ROOT / "deploy"
 SITE_CONF = DEPLOY / "nginx" / "kb-internal.conf"
 SHIPPED_ROOT = "/srv/kb/internal"
 SHIPPED_UPSTREAM = "127.0.0.1:8001"
+#: a page whose heading reads like an image with an error handler (issue 16, item 3)
+HEADING_PROBE = "# 标题探针\n\n## 标题 &lt;img src=x onerror=alert(8)&gt; 检索\n\n探针正文。\n"
+#: the headers kb serve and nginx must agree on
+SECURITY_HEADERS = ("content-security-policy", "x-content-type-options", "referrer-policy",
+                    "x-frame-options", "cross-origin-opener-policy")
 
 
 def _free_port() -> int:
@@ -98,6 +103,8 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     project = make_project(base / "kb")
     target = base / "srv" / "internal"
     env = {"KB_TODAY": build_env()["KB_TODAY"]}
+    # issue 16: a heading that reads like HTML (the theme's search box shows titles as HTML)
+    (project / "docs" / "heading-probe.md").write_text(HEADING_PROBE, encoding="utf-8")
     about = project / "docs" / "about.md"
     original = about.read_text(encoding="utf-8")
     names = []
@@ -118,7 +125,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         _wait_http(f"http://127.0.0.1:{api_port}/api/health")
         _wait_http(f"http://127.0.0.1:{web_port}/")
         yield {"target": target, "names": names, "url": f"http://127.0.0.1:{web_port}",
-               "work": work}
+               "work": work, "api": f"http://127.0.0.1:{api_port}"}
     finally:
         for proc in (nginx, serve):
             proc.terminate()
@@ -129,7 +136,10 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
 
 
 def test_shipped_nginx_config_is_valid(tmp_path: Path) -> None:
-    """nginx -t accepts the shipped site config."""
+    """nginx -t accepts the shipped site config (with the headers file a build writes)."""
+    from kb.headers import write as write_headers
+
+    write_headers(tmp_path / "srv" / "current", ["'sha256-AAAA'"])
     conf = nginx_config(tmp_path, tmp_path / "srv", _free_port(), _free_port())
     proc = subprocess.run(_nginx(conf, "-t"), capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
@@ -204,6 +214,49 @@ def test_dot_folders_are_not_served(deployment: dict) -> None:
     assert status == 404 and "信息中心知识库" in body.decode()  # the site's own 404 page
 
 
+def test_nginx_sends_the_security_headers_of_kb_serve(deployment: dict) -> None:
+    """Pages, assets and the 404 page through nginx carry the headers kb serve sends for them,
+    from the release's build (CSP with the theme's script hashes, nosniff, Referrer-Policy)."""
+    target = deployment["target"]
+    bundle = next((target / "current" / "assets" / "javascripts").glob("bundle.*.min.js"))
+    policy = json.loads((target / "current" / ".kb-headers" / "headers.json").read_text(
+        "utf-8"))["content_security_policy"]
+    for path in ("/", "/about/", "/heading-probe/", "/assets/stylesheets/kb.css",
+                 f"/assets/javascripts/{bundle.name}", "/policies/images/topology.png",
+                 "/search/search_index.json", "/no-such-page/", "/.kb-headers/nginx.conf"):
+        status, via_nginx, _ = _get(deployment["url"] + path)
+        direct_status, direct, _ = _get(deployment["api"] + path)
+        assert status == direct_status, path
+        for name in SECURITY_HEADERS:
+            assert via_nginx.get(name) == direct.get(name) is not None, (path, name)
+        assert via_nginx["content-security-policy"] == policy, path
+
+
+@pytest.mark.browser
+def test_heading_like_html_is_text_in_the_theme_search_through_nginx(deployment: dict,
+                                                                      browser) -> None:
+    """A heading reading ``<img src=x onerror=alert(8)>``: Material's search box opened by
+    ``?q=`` on the nginx site shows it as text and nothing runs."""
+    index = json.loads((deployment["target"] / "current" / "search" / "search_index.json")
+                       .read_text("utf-8"))
+    titles = [d["title"] for d in index["docs"] if "onerror" in d["title"]]
+    assert titles and all("<img" not in t and "&lt;img" in t for t in titles)
+    page = browser.new_page()
+    try:
+        fired: list[str] = []
+        page.on("dialog", lambda d: (fired.append(d.message), d.dismiss()))
+        page.goto(deployment["url"] + "/?q=" + urllib.request.quote("检索"))
+        # rendered even while our as-you-type list covers it (the API answers here)
+        page.locator(".md-search-result__item").first.wait_for(state="attached", timeout=15000)
+        page.wait_for_timeout(500)
+        shown = page.locator(".md-search-result__item").all_text_contents()
+        assert any("<img src=x onerror=alert(8)>" in t for t in shown), shown
+        assert page.locator(".md-search-result img").count() == 0
+        assert fired == []
+    finally:
+        page.close()
+
+
 def test_api_only_get(deployment: dict) -> None:
     """nginx refuses methods other than GET/HEAD on /api/."""
     req = urllib.request.Request(f"{deployment['url']}/api/search?q=x", data=b"x", method="POST")
@@ -213,29 +266,23 @@ def test_api_only_get(deployment: dict) -> None:
 
 
 @pytest.mark.browser
-def test_browser_search_through_nginx(deployment: dict) -> None:
+def test_browser_search_through_nginx(deployment: dict, browser) -> None:
     """Typing in the header search box shows results from /api/search served through nginx."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        try:
-            page = browser.new_page()
-            api_calls: list[str] = []
-            page.on("request", lambda r: api_calls.append(r.url) if "/api/search" in r.url else None)
-            page.goto(deployment["url"] + "/")
-            box = page.locator("input.md-search__input")
-            box.click()
-            box.press_sequentially("网络接入", delay=30)
-            option = page.locator(".kb-search-option").first
-            option.wait_for(timeout=15000)
-            titles = page.locator(".kb-search-title").all_inner_texts()
-            assert any("网络接入管理制度" in t for t in titles), titles
-            assert api_calls and all(c.startswith(deployment["url"]) for c in api_calls)
-        finally:
-            browser.close()
+    page = browser.new_page()
+    try:
+        api_calls: list[str] = []
+        page.on("request", lambda r: api_calls.append(r.url) if "/api/search" in r.url else None)
+        page.goto(deployment["url"] + "/")
+        box = page.locator("input.md-search__input")
+        box.click()
+        box.press_sequentially("网络接入", delay=30)
+        option = page.locator(".kb-search-option").first
+        option.wait_for(timeout=15000)
+        titles = page.locator(".kb-search-title").all_inner_texts()
+        assert any("网络接入管理制度" in t for t in titles), titles
+        assert api_calls and all(c.startswith(deployment["url"]) for c in api_calls)
+    finally:
+        page.close()
 
 
 def test_systemd_units_verify(tmp_path: Path) -> None:

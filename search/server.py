@@ -24,6 +24,7 @@ import gc
 import logging
 import os
 import resource
+import select
 import signal
 import socket
 import threading
@@ -41,6 +42,8 @@ from search.web import Response
 
 log = logging.getLogger("mkdocs.plugins.kb.search.service")
 
+#: seconds the parent waits for the other workers before it serves alone
+READY_SECONDS = 300
 #: seconds a connection answered with an error keeps reading what the client still sends
 LINGER_SECONDS = 2.0
 #: JSON error codes of the HTTP errors waitress raises before the application runs
@@ -274,8 +277,12 @@ def serve(make_app: Callable[[], object], sock: socket.socket, workers: int, lim
     os.close(lifeline_r)
 
     def announce_ready(app) -> None:
-        waited = 0
+        waited, deadline = 0, time.monotonic() + READY_SECONDS
         while waited < len(children):
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([ready_r], [], [], left)[0]:
+                log.warning("serving without the workers not ready after %d s", READY_SECONDS)
+                break
             got = os.read(ready_r, len(children) - waited)
             if not got:  # a worker died before it was ready
                 break

@@ -18,6 +18,7 @@ from http import HTTPStatus
 from typing import Any, BinaryIO
 
 from search.csp import API_POLICY, BASE_HEADERS
+from search.static import decode_path_info
 
 StartResponse = Callable[..., Any]
 #: headers every JSON answer carries besides the security headers
@@ -50,8 +51,6 @@ class Request:
 
     @classmethod
     def of(cls, environ: dict) -> Request:
-        from search.static import decode_path_info
-
         return cls(environ.get("REQUEST_METHOD", "GET").upper(),
                    decode_path_info(environ.get("PATH_INFO", "") or "/"),
                    environ.get("QUERY_STRING", ""), environ)

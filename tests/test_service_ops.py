@@ -128,6 +128,28 @@ def test_workers_are_warm_before_the_first_request(site: Path) -> None:
         server.stop()
 
 
+def test_workers_end_when_the_parent_is_killed(site: Path) -> None:
+    """kill -9 of kb serve's parent: its worker process ends too (it does not keep the port)."""
+    server = Served(site, "off", "--workers", "2")
+    try:
+        ready = server.wait_for_line(r"\[worker 1\] ready in .* pid (\d+)", 5)
+        assert ready, server.output()
+        child = int(ready.group(1))
+        os.kill(child, 0)  # running
+        server.proc.kill()
+        server.proc.wait()
+
+        def gone() -> bool:
+            try:
+                os.kill(child, 0)
+            except ProcessLookupError:
+                return True
+            return Path(f"/proc/{child}/status").read_text().count("zombie") > 0
+        wait_until(gone, 30, f"worker {child} to end after its parent")
+    finally:
+        server.stop()
+
+
 def _reindex(site: Path) -> str:
     """Index ``site`` again (as CI does); the new build id."""
     proc = subprocess.run([sys.executable, "-m", "kb.cli", "index", str(site)], env=build_env(),

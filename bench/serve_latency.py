@@ -52,11 +52,12 @@ def page_url(base: str, rel: str) -> str:
     return base + (path + "/" if path and not path.endswith("/") else path)
 
 
-def whoosh_has(engine, token: str) -> bool:
-    """Ask the engine (one instance for the run, as ``kb serve`` keeps one: it reopens the
-    index when a new build lands)."""
+def whoosh_has(holder, token: str) -> bool:
+    """Ask the index the way ``kb serve`` does: through its reloader (search.reload), which
+    opens each new build in the background."""
     try:
-        return engine.search(token).total > 0
+        with holder.acquire() as gen:
+            return gen.engine is not None and gen.engine.engine.search(token).total > 0
     except Exception:  # index being swapped or not there yet
         return False
 
@@ -103,9 +104,10 @@ def main() -> None:
         if first is None:
             raise SystemExit(f"first build did not finish; see {args.work / 'serve.log'}")
         site = next(tmp.glob("mkdocs_*"))
-        from search import SearchEngine
+        from search.reload import IndexHolder
+        from search.service_backend import open_engine
 
-        engine = SearchEngine(site)
+        engine = IndexHolder(site, open_engine, interval=0.1)
         print(f"{args.pages} pages, mkdocs serve{'' if args.full else ' --dirty'}: "
               f"first build {time.perf_counter() - started:.1f} s (load {os.getloadavg()[0]:.1f})")
         time.sleep(2)

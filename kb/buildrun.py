@@ -25,6 +25,7 @@ from mkdocs.plugins import BasePlugin
 from mkdocs.structure.pages import Page
 
 from kb.errors import ContentError, ContentErrors
+from kb.yamlguard import ExpandingConfig, check_config_file
 
 #: name under which the recorder is added to ``config.plugins``
 RECORDER_NAME = "kb-build-recorder"
@@ -125,7 +126,9 @@ def find_config(path: str, command: str) -> Path | None:
 
 
 def load(config_file: str | os.PathLike[str], **overrides: Any) -> MkDocsConfig:
-    """Load ``mkdocs.yml`` as MkDocs does (hooks imported, plugins set up)."""
+    """Load ``mkdocs.yml`` as MkDocs does (hooks imported, plugins set up), once
+    :func:`kb.yamlguard.check_config_file` has found it does not expand beyond reason."""
+    check_config_file(config_file)
     return load_config(config_file=str(config_file), **overrides)
 
 
@@ -150,6 +153,9 @@ def run_build(config_file: str | os.PathLike[str], site_dir: str | os.PathLike[s
     try:
         try:
             config = load(config_path, site_dir=str(run.site_dir), strict=strict)
+        except ExpandingConfig as exc:
+            run.content_errors.append(exc.error)
+            return run
         except (ConfigurationError, MkDocsException) as exc:
             run.failure = f"mkdocs.yml: {exc}"
             return run

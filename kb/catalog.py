@@ -353,8 +353,10 @@ def load_files(config_file: str | None = None) -> tuple[Files, KBSettings, Conte
     from mkdocs.utils.yaml import yaml_load
 
     from kb.config import kb_settings
+    from kb.yamlguard import check_config_file
 
     path = os.path.abspath(config_file or "mkdocs.yml")
+    check_config_file(path)
     with open(path, "rb") as handle:
         raw = yaml_load(handle) or {}
     config = MkDocsConfig(config_file_path=path)

@@ -25,6 +25,7 @@ from kb.buildrun import BuildRun, run_build
 from kb.errors import ContentError
 from kb.sitelinks import BrokenLink, check_links, locate
 from kb.version_check import check_project
+from kb.yamlguard import ExpandingConfig, check_config_file
 
 SEVERITIES = ("error", "warning", "info")
 
@@ -202,6 +203,11 @@ def run_checks(config_file: str | Path, *, base: str | None = None,
                env: Mapping[str, str] | None = None, site_dir: str | Path | None = None) -> Report:
     """Run every check on the project of ``config_file``; see the module docstring."""
     report = Report()
+    try:
+        check_config_file(config_file)
+    except ExpandingConfig as exc:  # nothing can be built or compared without the config
+        report.problems.append(from_content_error(exc.error, "build"))
+        return report
     with tempfile.TemporaryDirectory(prefix="kb-check-") as tmp:
         out = Path(site_dir) if site_dir else Path(tmp) / "site"
         run = run_build(config_file, out, strict=True, env=env)

@@ -50,7 +50,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    return int(args.func(args) or 0)
+    from mkdocs.exceptions import ConfigurationError
+
+    try:
+        return int(args.func(args) or 0)
+    except ConfigurationError as exc:  # mkdocs.yml refused: say where, no traceback
+        print(f"kb {args.command}: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

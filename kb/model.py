@@ -21,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from kb.errors import ContentError
+from kb.yamlguard import front_matter_problem, nesting_problem
 
 # --------------------------------------------------------------------------- vocabularies
 
@@ -384,11 +385,17 @@ def parse_front_matter(text: str, file: str) -> tuple[FrontMatter | None, list[C
                                    "no closing '---'")]
     source = "".join(lines[1:end])
     body = "".join(lines[end + 1:])
+    if (bomb := front_matter_problem(source)) is not None:  # before anything expands it
+        return None, [ContentError(file, bomb.line + 1, None, bomb.expected, bomb.found, bomb.hint)]
     try:
         try:
             node, data = _compose(source, _FastLoader)
         except yaml.YAMLError:
             node, data = _compose(source, _Loader)
+    except RecursionError:
+        deep = nesting_problem(source)
+        return None, [ContentError(file, deep.line + 1, None, deep.expected, deep.found,
+                                   deep.hint)]
     except yaml.YAMLError as exc:
         # the construct left unfinished (context) is where the writer erred; the parser notices
         # only later (problem), e.g. an unclosed "[" noticed on the next line

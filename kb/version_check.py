@@ -188,14 +188,13 @@ def check_project(config_file: str | os.PathLike[str], base: str) -> list[Conten
     base revision is reported as one error (so ``kb check`` fails, naming it)."""
     import logging
 
-    from mkdocs.config import load_config
-
+    from kb.buildrun import load
     from kb.config import kb_settings
 
     logging.getLogger("mkdocs").setLevel(logging.ERROR)
     config_file = Path(config_file).resolve()
     project_dir = config_file.parent
-    settings = kb_settings(load_config(str(config_file)))
+    settings = kb_settings(load(config_file))
     kinds = {r.dir.strip("/"): r.type for r in settings.roots}
     try:
         return check_versions(project_dir, base, kinds)

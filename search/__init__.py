@@ -5,7 +5,7 @@ Public API::
     from search import build_index, SearchEngine, index_dir_for
 
     info = build_index("site")                 # writes site/.search-index, returns BuildInfo
-    engine = SearchEngine("site")               # reopens the index when a new build lands
+    engine = SearchEngine("site")               # the build there now (kb serve swaps builds)
     resp = engine.search("口令 过期", type="policy", page=1, size=10)
     resp.to_dict()  # query, total, took_ms, hits, facets, suggestion, page, size, build_id
 """

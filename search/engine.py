@@ -1,5 +1,5 @@
-"""The search engine: open an index (and reopen it when a new build replaces it), run queries,
-rank, group sections into pages, count facets, make snippets.
+"""The search engine: open an index build, run queries, rank, group sections into pages, count
+facets, make snippets.
 
 Ranking (see :mod:`search.scoring`): BM25F over the text fields (boosts in
 :data:`search.schema.FIELD_BOOSTS`), multiplied by how much of the query a section covers
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 
-from search.indexer import BUILD_FILE, LEXICON_FILE, BuildInfo, index_dir_for, read_build_info
+from search.indexer import LEXICON_FILE, BuildInfo, index_dir_for, read_build_info
 from search.matching import Lexicon, Plan, plan
 from search.query import ParsedQuery, parse
 from search.scoring import Scorer
@@ -24,7 +24,6 @@ from search.snippets import highlight
 
 MAX_SIZE = 100
 MAX_PAGE = 1000
-RELOAD_CHECK_SECONDS = 1.0
 ARCHIVED_VALUES = {"1", "true", "yes", "all", "include", "only"}
 #: page score = best section + SECTION_DAMP · (2nd section + SECTION_DAMP · (3rd …)): a page
 #: that answers the query in several sections outranks one with a single equally good section
@@ -70,7 +69,11 @@ class _Generation:
 
 
 class SearchEngine:
-    """Search a built site's index; reopens the index when ``build.json`` changes."""
+    """Search a built site's index: the build found at first use, until :meth:`close`.
+
+    The engine does not watch for newer builds: a long-running reader (the search service)
+    swaps whole engines (:mod:`search.reload`); ``close()`` then a search opens the current one.
+    """
 
     def __init__(self, site_dir: str | Path | None = None, *, index_dir: str | Path | None = None):
         if index_dir is None and site_dir is None:
@@ -78,39 +81,21 @@ class SearchEngine:
         self.index_dir = Path(index_dir) if index_dir else index_dir_for(site_dir)  # type: ignore
         self._gen: _Generation | None = None
         self._lock = threading.Lock()
-        self._checked = 0.0
-        self._stamp: tuple[int, int] | None = None
 
     # ---------------------------------------------------------------------------- index state
 
-    def _stat(self) -> tuple[int, int] | None:
-        try:
-            st = (self.index_dir / BUILD_FILE).stat()
-            return (st.st_mtime_ns, st.st_ino)
-        except OSError:
-            return None
-
     def generation(self) -> _Generation:
-        """The current index build, reopened when a newer one has been moved into place."""
-        now = time.monotonic()
+        """The opened index build (opened now if it is not yet)."""
         gen = self._gen
-        if gen is not None and now - self._checked < RELOAD_CHECK_SECONDS:
+        if gen is not None:
             return gen
         with self._lock:
-            self._checked = now
-            stamp = self._stat()
-            if self._gen is not None and (stamp is None or stamp == self._stamp):
-                return self._gen  # unchanged, or mid-swap: keep answering from the open one
-            info = read_build_info(self.index_dir)
-            if info is None:
-                if self._gen is not None:
-                    return self._gen
-                raise FileNotFoundError(
-                    f"search: no index at {self.index_dir}; run `kb index SITE_DIR` first"
-                )
-            if self._gen is None or info.build_id != self._gen.info.build_id:
+            if self._gen is None:
+                info = read_build_info(self.index_dir)
+                if info is None:
+                    raise FileNotFoundError(
+                        f"search: no index at {self.index_dir}; run `kb index SITE_DIR` first")
                 self._gen = _Generation(self.index_dir, info)
-            self._stamp = stamp
             return self._gen
 
     def close(self) -> None:
@@ -119,7 +104,6 @@ class SearchEngine:
             if self._gen is not None:
                 self._gen.close()
             self._gen = None
-            self._stamp = None
 
     @property
     def doc_count(self) -> int:

@@ -4,11 +4,14 @@ The served root is ``SITE_DIR``, or the target of ``SITE_DIR/current`` when that
 (the publish layout: a publish or rollback switches the link). The index is
 ``<root>/.search-index`` with its ``build.json``.
 
-:class:`IndexHolder` checks at most once per :attr:`interval` seconds (a few ``stat`` calls)
-whether the root or the index changed. When it did, a background thread opens the new index
-while requests keep being answered from the old one; the new generation takes over only once
-it is ready, and the old one is closed when its last request has finished. A failed open
-leaves the old index in service and is retried at the next check.
+:class:`IndexHolder` is the service's one index reloader. It opens (and warms up) the index
+when it is made, before the first request. A background thread per process
+(:meth:`IndexHolder.watch`) checks every :attr:`~IndexHolder.interval` seconds (a few ``stat``
+calls) whether the root or the index changed; when it did, the thread opens the new index
+while requests keep being answered from the old one, and the new generation takes over only
+once it is ready, so the first request after a swap does not pay for the opening. The old
+generation is closed when its last request has finished. A failed open leaves the old index in
+service and is retried when the folder changes again.
 """
 
 from __future__ import annotations
@@ -82,25 +85,27 @@ class Generation:
 
 
 class IndexHolder:
-    """The current :class:`Generation`, re-checked cheaply and swapped without a gap."""
+    """The current :class:`Generation`, watched in the background and swapped without a gap."""
 
-    def __init__(self, site_dir: Path, opener: Callable[[Path], Any], interval: float = 1.0,
-                 background: bool = True) -> None:
+    def __init__(self, site_dir: Path, opener: Callable[[Path], Any],
+                 interval: float = 1.0) -> None:
         self.site_dir = Path(site_dir)
         self.opener = opener
         self.interval = interval
-        self.background = background
         self._lock = threading.Lock()
         self._loading = False
-        self._checked = 0.0
+        self._failed: tuple | None = None  # signature whose open failed: not retried
+        self._watcher: int | None = None  # pid of the process whose watcher runs
+        self._stop = threading.Event()
         self.error: str | None = None
         root = served_root(self.site_dir)
         try:
             self._current = self._open(root)
-        except Exception as exc:  # noqa: BLE001 - serve the static site; retry at next check
+        except Exception as exc:  # noqa: BLE001 - serve the static site; retry when it changes
             log.warning("search index of %s could not be opened: %s", root, exc)
             self.error = f"index could not be opened: {exc}"
-            self._current = Generation(root, (root, None), None, 0, None)
+            self._failed = _signature(root)
+            self._current = Generation(root, self._failed, None, 0, None)
 
     # ---------------------------------------------------------------- opening
 
@@ -115,14 +120,21 @@ class IndexHolder:
                           int(getattr(engine, "doc_count", 0) or 0), engine)
 
     def _load(self, root: str) -> None:
+        """Open the index of ``root`` and make it current (unless another load is under way)."""
+        with self._lock:
+            if self._loading:
+                return
+            self._loading = True
+        sig = _signature(root)
         try:
             new = self._open(root)
-        except Exception as exc:  # noqa: BLE001 - keep serving the old index, retry later
+        except Exception as exc:  # noqa: BLE001 - keep serving the old index
             log.warning("search index of %s could not be opened: %s", root, exc)
             self.error = f"index could not be opened: {exc}"
             new = None
         with self._lock:
             self._loading = False
+            self._failed = sig if new is None else None
             if new is None:
                 return
             old, self._current = self._current, new
@@ -131,25 +143,11 @@ class IndexHolder:
         if new.build_id != old.build_id:
             log.info("search index %s now serving (was %s)", new.build_id, old.build_id)
 
-    def check(self, now: float | None = None) -> None:
-        """Start loading a replaced index, at most once per interval."""
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            if self._loading or now - self._checked < self.interval:
-                return
-            self._checked = now
-            current = self._current
+    def check(self) -> None:
+        """Load the index now, in this thread, if the site folder holds another one."""
         root = served_root(self.site_dir)
-        if _signature(root) == current.signature:
-            return
-        with self._lock:
-            if self._loading:
-                return
-            self._loading = True
-        if self.background:
-            threading.Thread(target=self._load, args=(root,), daemon=True,
-                             name="kb-index-reload").start()
-        else:
+        sig = _signature(root)
+        if sig != self._current.signature and sig != self._failed:
             self._load(root)
 
     def is_stale(self, gen: Generation) -> bool:
@@ -158,11 +156,30 @@ class IndexHolder:
 
     def reload_now(self) -> None:
         """Load the site folder's index in this thread unless another load is under way."""
-        with self._lock:
-            if self._loading:
-                return
-            self._loading = True
         self._load(served_root(self.site_dir))
+
+    # ---------------------------------------------------------------- watching
+
+    def watch(self) -> None:
+        """Start this process's background reloader, once (again in a forked child); an
+        ``interval`` of 0 or less serves the index opened first and never reloads."""
+        pid = os.getpid()
+        if self._watcher == pid or self.interval <= 0:
+            return
+        with self._lock:
+            if self._watcher == pid:
+                return
+            self._watcher = pid
+            self._stop = threading.Event()
+        threading.Thread(target=self._watch, args=(self._stop,), daemon=True,
+                         name="kb-index-watch").start()
+
+    def _watch(self, stop: threading.Event) -> None:
+        while not stop.wait(self.interval):
+            try:
+                self.check()
+            except Exception:  # noqa: BLE001 - the watcher must outlive one bad moment
+                log.exception("checking the search index of %s failed", self.site_dir)
 
     # ---------------------------------------------------------------- using
 
@@ -174,7 +191,7 @@ class IndexHolder:
     @contextmanager
     def acquire(self) -> Iterator[Generation]:
         """The current generation, kept open until the ``with`` block ends."""
-        self.check()
+        self.watch()
         with self._lock:
             gen = self._current
             gen.users += 1
@@ -186,6 +203,7 @@ class IndexHolder:
                 gen.close_if_unused()
 
     def close(self) -> None:
+        self._stop.set()
         with self._lock:
             self._current.retired = True
             self._current.close_if_unused()

@@ -1,8 +1,8 @@
 """The search service's view of the engine: open one index build, answer one query.
 
-:class:`search.engine.SearchEngine` can reopen an index folder by itself; the service instead
-opens every build separately (see :mod:`search.reload`) so it can keep the old build answering
-until the new one is fully loaded. To make one opened build independent of later renames
+:class:`search.engine.SearchEngine` answers from the build it opened; the service opens every
+build as a new engine (see :mod:`search.reload`) so it can keep the old build answering until
+the new one is fully loaded. To make one opened build independent of later renames
 (the indexer moves ``.search-index`` to ``.search-index.old`` and the new folder into its
 place), the engine is given the folder through an open directory descriptor
 (``/proc/self/fd/N``): per-thread searchers opened later still read the files of *their* build.
@@ -12,14 +12,37 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from pathlib import Path
 
 from search.engine import SearchEngine
 
 log = logging.getLogger("mkdocs.plugins.kb.search.service")
 
-#: a query run once when a build is opened, so the first staff query is not the slow one
-WARM_UP_QUERY = "账号 password"
+#: queries run once when a build is opened, so no staff query is the first to touch a path of
+#: the engine: Chinese and English words, an English typo (did-you-mean), a Chinese homophone
+#: typo (pinyin repair), pinyin, a filter
+WARM_UP_QUERIES = ("账号 password", "pasword", "备分", "mima", "网络 type:policy")
+
+
+def warm_up_process() -> None:
+    """Load once per process what any query may need: jieba with our dictionary, stop words,
+    synonyms and pypinyin (imported lazily otherwise, 0.5–4 s on the first query that needs
+    it). Starts no thread, so it may run before worker processes are forked (they share it)."""
+    from search import analysis, lexicon
+
+    lexicon.segmenter()
+    lexicon.stopwords()
+    lexicon.synonyms()
+    analysis.pinyin_key("备份")
+    analysis.pinyin_terms("备份")
+
+
+def process_is_warm() -> bool:
+    """True when this process has jieba's dictionary and pypinyin loaded (for /api/health)."""
+    from search import lexicon
+
+    return getattr(lexicon, "_tokenizer", None) is not None and "pypinyin.core" in sys.modules
 
 
 class OpenedIndex:
@@ -38,7 +61,8 @@ class OpenedIndex:
             self.close()
             raise
         try:
-            self.engine.search(WARM_UP_QUERY, size=1)
+            for query in WARM_UP_QUERIES:
+                self.engine.search(query, size=1)
         except Exception:  # noqa: BLE001 - a failed warm-up only makes the first query slower
             log.warning("search warm-up query failed on %s", index_dir, exc_info=True)
 
@@ -57,7 +81,8 @@ class OpenedIndex:
 
 
 def open_engine(index_dir: Path) -> OpenedIndex:
-    """Open (and warm up) the index build in ``index_dir``."""
+    """Open (and warm up) the index build in ``index_dir``, and the process if it is not yet."""
+    warm_up_process()
     return OpenedIndex(index_dir)
 
 

@@ -57,6 +57,9 @@ def nginx_config(work: Path, target: Path, port: int, upstream_port: int) -> Pat
             .replace(SHIPPED_ROOT, str(target))
             .replace(SHIPPED_UPSTREAM, f"127.0.0.1:{upstream_port}"))
     (work / "kb-site.conf").write_text(site, encoding="utf-8")
+    (work / "snippets").mkdir(exist_ok=True)  # the site's `include snippets/…` (limits)
+    shutil.copy(DEPLOY / "nginx" / "kb-limits-server.conf", work / "snippets")
+    shutil.copy(DEPLOY / "nginx" / "kb-limits.conf", work)
     main = f"""
 daemon off;
 worker_processes 1;
@@ -73,6 +76,7 @@ http {{
     fastcgi_temp_path {work}/fastcgi;
     uwsgi_temp_path {work}/uwsgi;
     scgi_temp_path {work}/scgi;
+    include {work}/kb-limits.conf;
     include {work}/kb-site.conf;
 }}
 """

@@ -9,10 +9,8 @@ the index run their own in-process waitress server on their own copy.
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
-import queue
 import re
 import shutil
 import subprocess
@@ -20,13 +18,13 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode
 
 import pytest
 
 from conftest import ROOT, build_env, serious_axe_violations
+from served import Served, api, health, request, serve_in_thread, wait_until
 
 XSS_WORD = "注入演练"
 XSS_PAGE = f"""
@@ -76,48 +74,6 @@ def site(demo_site: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-class Served:
-    """A running ``kb serve`` subprocess."""
-
-    def __init__(self, site: Path, log: Path) -> None:
-        self.log = log
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "kb.cli", "serve", str(site), "--port", "0",
-             "--log", str(log)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=build_env(),
-            cwd=ROOT)
-        threading.Thread(target=self._drain, daemon=True).start()
-        deadline = time.monotonic() + 120
-        self.base = ""
-        while not self.base:
-            try:
-                line = self.lines.get(timeout=max(0.1, deadline - time.monotonic()))
-            except queue.Empty:
-                self.stop()
-                raise AssertionError("kb serve did not start") from None
-            if m := re.search(r"kb serve: (http://127\.0\.0\.1:\d+/)", line):
-                self.base = m.group(1)
-
-    def _drain(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.put(line)
-
-    def output(self) -> str:
-        out = []
-        while not self.lines.empty():
-            out.append(self.lines.get())
-        return "".join(out)
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-
-
 @pytest.fixture(scope="module")
 def served(site: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """``kb serve SITE --port 0`` running for the module."""
@@ -129,45 +85,6 @@ def served(site: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ser
 @pytest.fixture(scope="module")
 def base(served: Served) -> str:
     return served.base
-
-
-def request(base: str, path: str, method: str = "GET",
-            headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
-    """Send ``path`` exactly as given (no client-side normalisation); status, headers, body."""
-    parts = urlsplit(base)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-    try:
-        conn.putrequest(method, path, skip_accept_encoding=True)
-        for name, value in (headers or {}).items():
-            conn.putheader(name, value)
-        conn.endheaders()
-        resp = conn.getresponse()
-        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
-    finally:
-        conn.close()
-
-
-def api(base: str, **params: object) -> tuple[int, dict]:
-    """GET /api/search with ``params`` (lists repeat the parameter); status and JSON."""
-    query = urlencode(params, doseq=True)
-    status, headers, body = request(base, f"/api/search?{query}")
-    assert headers["content-type"].startswith("application/json")
-    return status, json.loads(body)
-
-
-@contextmanager
-def serve_in_thread(app) -> Iterator[str]:
-    """The WSGI app under waitress on a free loopback port, in this process."""
-    from waitress.server import create_server
-
-    server = create_server(app, host="127.0.0.1", port=0, threads=8)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}/"
-    finally:
-        server.close()
-        app.close()
 
 
 # --------------------------------------------------------------------------- API
@@ -186,9 +103,10 @@ def test_health_reports_build_id_and_document_count(base: str, site: Path) -> No
 
 def test_search_answers_with_hits_facets_and_timing(base: str) -> None:
     """A Chinese query returns the documented fields, hits carry the engine's fields."""
-    status, data = api(base, q="口令")
+    status, data = api(base, q="口令", size=9)  # a size no other test asks: not cached
     assert status == 200
-    assert data["query"] == "口令" and data["total"] >= 3 and data["took_ms"] >= 0
+    assert data["query"] == "口令" and data["total"] >= 3 and data["size"] == 9
+    assert isinstance(data["took_ms"], float) and data["took_ms"] > 0
     assert {"hits", "facets", "suggestion", "page", "size", "build_id"} <= set(data)
     assert set(data["facets"]) == {"type", "tag", "status"}
     hit = data["hits"][0]
@@ -265,41 +183,149 @@ def test_snippets_escape_page_text(base: str) -> None:
     assert re.sub(r"</?mark>", "", snippets).count("<") == 0
 
 
-@pytest.mark.parametrize(("query", "fragment"), [
-    ("", "empty query"),
-    ("q=", "empty query"),
-    ("q=%20%20%09", "empty query"),
-    ("q=" + "a" * 201, "too long"),
-    ("q=" + quote("密" * 201), "too long"),
-    ("q=vpn&size=0", "'size'"),
-    ("q=vpn&size=51", "'size'"),
-    ("q=vpn&size=ten", "'size'"),
-    ("q=vpn&page=0", "'page'"),
-    ("q=vpn&page=-1", "'page'"),
-    ("q=vpn&page=101", "'page'"),
-    ("q=vpn&type=virus", "'type'"),
-    ("q=vpn&status=lost", "'status'"),
-    ("q=vpn&archived=maybe", "'archived'"),
-    ("q=vpn&tag=" + "x" * 51, "'tag'"),
-    ("q=vpn&sort=date", "unknown parameter"),
-    ("q=vpn&q=dns", "more than once"),
-    ("q=%00vpn", "control characters"),
-    ("q=%ff%fe", "malformed"),
+@pytest.mark.parametrize(("query", "code", "fragment"), [
+    ("", "empty_query", "empty query"),
+    ("q=", "empty_query", "empty query"),
+    ("q=%20%20%09", "empty_query", "empty query"),
+    ("q=" + "a" * 201, "too_long", "too long"),
+    ("q=" + quote("密" * 201), "too_long", "too long"),
+    ("q=vpn&size=0", "bad_request", "'size'"),
+    ("q=vpn&size=51", "bad_request", "'size'"),
+    ("q=vpn&size=ten", "bad_request", "'size'"),
+    ("q=vpn&page=0", "bad_request", "'page'"),
+    ("q=vpn&page=-1", "bad_request", "'page'"),
+    ("q=vpn&page=101", "bad_request", "'page'"),
+    ("q=vpn&type=virus", "bad_request", "'type'"),
+    ("q=vpn&status=lost", "bad_request", "'status'"),
+    ("q=vpn&archived=maybe", "bad_request", "'archived'"),
+    ("q=vpn&tag=" + "x" * 51, "too_long", "'tag'"),
+    ("q=vpn&sort=date", "bad_request", "unknown parameter"),
+    ("q=vpn&q=dns", "bad_request", "more than once"),
+    ("q=%00vpn", "bad_request", "control characters"),
+    ("q=%ff%fe", "bad_request", "malformed"),
 ])
-def test_bad_requests_are_json_400(base: str, query: str, fragment: str) -> None:
+def test_bad_requests_are_json_400(base: str, query: str, code: str, fragment: str) -> None:
     """Bad parameter values answer 400 with a JSON message, never a traceback."""
     status, headers, body = request(base, "/api/search?" + query)
     data = json.loads(body)
     assert status == 400, data
     assert headers["content-type"] == "application/json; charset=utf-8"
-    assert data["error"] and fragment in data["message"]
+    assert data["error"] == code and fragment in data["message"]
     assert b"Traceback" not in body
+
+
+#: numbers that are not ASCII digits, and other values ``int()`` or ``isdigit()`` would take
+HOSTILE_NUMBERS = ["²", "³", "①", "１", "٣", "߁", "𝟙", "1.5", "+1", " 1", "1 ", "0x10", "1e2", "",
+                   "1_0", "١٠", "9" * 7, "\u00b9"]
+
+
+@pytest.mark.parametrize("name", ["page", "size"])
+@pytest.mark.parametrize("value", HOSTILE_NUMBERS)
+def test_numbers_are_ascii_digits_only(base: str, name: str, value: str) -> None:
+    """page/size given as Unicode digits (², ①, １, ٣ …) or other non-numbers: JSON 400 naming
+    the parameter, what was expected and what was found (these gave 500 before)."""
+    status, headers, body = request(base, "/api/search?" + urlencode({"q": "vpn", name: value}))
+    data = json.loads(body)
+    assert (status, data["error"], data["parameter"]) == (400, "bad_request", name), data
+    assert data["found"] == value[:40]
+    assert data["expected"].startswith("a whole number from 1 to")
+    assert f"parameter {name!r}: expected a whole number" in data["message"]
+    assert headers["content-type"] == "application/json; charset=utf-8"
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("archived", "２"), ("archived", "maybe"), ("live", "①"), ("live", "tru"),
+    ("type", "POLICY"), ("type", "polícy"), ("status", "effective\u200b"),
+    ("tag", "vpn\x01"), ("tag", "x" * 51),
+])
+def test_other_parameters_are_strict(base: str, name: str, value: str) -> None:
+    """Flags, vocabularies and tags: a wrong value is a JSON 400 naming the parameter."""
+    status, _, body = request(base, "/api/search?" + urlencode({"q": "vpn", name: value}))
+    data = json.loads(body)
+    assert status == 400 and data["parameter"] == name and data["found"] == value[:40], data
+    assert data["error"] == ("too_long" if len(value) > 50 else "bad_request")
+
+
+def test_health_takes_no_parameters(base: str) -> None:
+    """/api/health refuses any parameter with a JSON 400 naming it."""
+    status, _, body = request(base, "/api/health?verbose=%C2%B2")
+    data = json.loads(body)
+    assert (status, data["error"], data["parameter"]) == (400, "bad_request", "verbose")
+    assert "known: none" in data["message"]
+
+
+@pytest.mark.parametrize(("q", "expect"), [
+    ("密码" * 100, "same as 密码"),  # 200 characters: accepted, the word repeated
+    ("\u202e密码\u202e", "same as 密码"),  # bidi overrides are not words
+    ("！！！……###$$$%%%", "nothing"),
+    ("a" * 200, "nothing"),
+    ("<script>alert(1)</script>", "text"),
+    ('"密码 有效期', "text"),
+    ("密码\x85", 400),  # C1 control character
+    ("密码" * 101, 400),
+])
+def test_hostile_queries_get_exact_answers(base: str, q: str, expect: object) -> None:
+    """Hostile but valid queries answer 200 with exactly what they mean; invalid ones 400."""
+    status, data = api(base, q=q)
+    if expect == 400:
+        assert status == 400 and data["parameter"] == "q", data
+        return
+    assert status == 200 and data["query"] == " ".join(q.split()), data
+    if expect == "same as 密码":
+        _, plain = api(base, q="密码")
+        assert plain["total"] > 0
+        assert [h["url"] for h in data["hits"]] == [h["url"] for h in plain["hits"]]
+    elif expect == "nothing":
+        assert (data["total"], data["hits"], data["facets"]["type"]) == (0, [], {})
+    else:
+        assert all("<script" not in h["snippet"] for h in data["hits"])
 
 
 def test_overlong_query_string_is_refused(base: str) -> None:
     """A query string beyond 4 KB is refused with a JSON 414."""
     status, _, body = request(base, "/api/search?q=vpn&tag=" + "a" * 5000)
     assert status == 414 and json.loads(body)["error"] == "too_long"
+
+
+def _raw(base: str, data: bytes) -> tuple[int, dict[str, str], dict]:
+    """Send raw bytes; the status, headers and JSON body of the answer."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base)
+    with socket.create_connection((parts.hostname, parts.port), timeout=30) as sock:
+        sock.sendall(data)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    return int(lines[0].split()[1]), headers, json.loads(body)
+
+
+@pytest.mark.parametrize(("data", "status", "code"), [
+    (b"GET /api/search?q=vpn&tag=" + b"a" * 40_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 431,
+     "too_long"),
+    (b"GET /api/search?q=vpn&tag=" + b"a" * 300_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 431,
+     "too_long"),
+    (b"GET /api/health HTTP/1.1\r\nHost: x\r\nCookie: " + b"c" * 40_000 + b"\r\n\r\n", 431,
+     "too_long"),
+    (b"GARBAGE\r\n\r\n", 400, "bad_request"),
+    (b"GET /api/health HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", 400,
+     "bad_request"),
+    (b"POST /api/search HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\n\r\n", 413,
+     "too_large"),
+])
+def test_requests_waitress_refuses_are_json(base: str, data: bytes, status: int,
+                                            code: str) -> None:
+    """What the HTTP server refuses before the application runs (header block over its limit,
+    a broken request line, a body too large) is JSON with the security headers too."""
+    got, headers, body = _raw(base, data)
+    assert (got, body["error"]) == (status, code), body
+    assert headers["content-type"] == "application/json; charset=utf-8"
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["content-security-policy"].startswith("default-src 'none'")
 
 
 def test_unknown_api_path_is_json_404(base: str) -> None:
@@ -444,7 +470,7 @@ def test_index_replaced_under_load(site: Path, tmp_path: Path) -> None:
     old_id = json.loads((copy / ".search-index" / "build.json").read_text())["build_id"]
     app = create_app(copy, log_path=None)
     failures: list[str] = []
-    seen: set[str] = set()
+    answers: list[list[str]] = [[] for _ in range(12)]  # build ids each client was answered from
     stop = threading.Event()
     with serve_in_thread(app) as url:
         def client(n: int) -> None:
@@ -457,32 +483,32 @@ def test_index_replaced_under_load(site: Path, tmp_path: Path) -> None:
                     if status != 200:
                         failures.append(f"{status} {data}")
                     else:
-                        seen.add(data["build_id"])
+                        answers[n].append(data["build_id"])
                 except Exception as exc:  # noqa: BLE001 - count, report below
                     failures.append(repr(exc))
 
         threads = [threading.Thread(target=client, args=(n,)) for n in range(12)]
         for t in threads:
             t.start()
-        time.sleep(1.0)
-        page = copy / "new-probe" / "index.html"
-        page.parent.mkdir()
-        page.write_text((copy / "xss-probe" / "index.html").read_text(encoding="utf-8")
-                        .replace(XSS_WORD, "热更新验证"), encoding="utf-8")
-        new_id = reindex(copy)
-        deadline = time.monotonic() + 20
-        while new_id not in seen and time.monotonic() < deadline:
-            time.sleep(0.2)
-        time.sleep(1.0)
-        stop.set()
-        for t in threads:
-            t.join()
-        health = request(url, "/api/health")[2]
+        try:
+            wait_until(lambda: all(answers), 60, "every client answered once")
+            page = copy / "new-probe" / "index.html"
+            page.parent.mkdir()
+            page.write_text((copy / "xss-probe" / "index.html").read_text(encoding="utf-8")
+                            .replace(XSS_WORD, "热更新验证"), encoding="utf-8")
+            new_id = reindex(copy)
+            wait_until(lambda: all(a[-3:] == [new_id] * 3 for a in answers), 60,
+                       "every client answered three times from the new build")
+        finally:
+            stop.set()
+            for t in threads:
+                t.join()
+        build = health(url)["build_id"]
         _, found = api(url, q="热更新验证")
     assert old_id != new_id
     assert failures == []
-    assert {old_id, new_id} <= seen
-    assert json.loads(health)["build_id"] == new_id
+    assert all(a[0] == old_id and a[-1] == new_id for a in answers)
+    assert build == new_id
     assert any(h["url"].startswith("new-probe/") for h in found["hits"])
 
 

@@ -8,7 +8,8 @@ served without a restart.
 
 ``--workers N`` (Unix) forks N processes that share one listening socket, each with its own
 threads and its own open index: Python runs one thread at a time per process, so a second
-process is what uses a second core. Each worker reloads a replaced index by itself.
+process is what uses a second core. Each worker reloads a replaced index by itself, and dies
+with the first process (:func:`kb.workers.die_with_parent`), even when that one is SIGKILLed.
 """
 
 from __future__ import annotations
@@ -71,6 +72,8 @@ def _terminate(signum, frame):  # noqa: ARG001 - signal handler signature
 
 
 def run(args: argparse.Namespace) -> int:
+    from kb.workers import die_with_parent
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "queue depth" under load
     site = Path(args.site_dir)
@@ -86,10 +89,12 @@ def run(args: argparse.Namespace) -> int:
         return 2
     workers = max(1, args.workers) if hasattr(os, "fork") else 1
     children: list[int] = []
+    parent = os.getpid()
     for _ in range(workers - 1):  # fork before any thread or index exists
         pid = os.fork()
         if pid == 0:
             try:
+                die_with_parent(parent)  # a SIGKILLed kb serve leaves no worker serving
                 _serve(_make_app(args), sock, args.threads)
             except KeyboardInterrupt:
                 pass

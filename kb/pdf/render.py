@@ -5,9 +5,10 @@
   :func:`check_fonts` makes sure each configured family resolves to a readable font file of that
   family; otherwise WeasyPrint would silently fall back to another font.
 * :func:`render_all` renders the documents whose cache key is not in the cache over all cores
-  (:class:`concurrent.futures.ProcessPoolExecutor`), then copies every PDF from the cache into
-  the site. The key is a hash of the print HTML, every local file it loads, the WeasyPrint
-  version and the font files, so an unchanged PDF is never rendered twice.
+  (spawned worker processes owned by a ``with`` block, :func:`kb.workers.pool`), then copies
+  every PDF from the cache into the site. The key is a hash of the print HTML, every local
+  file it loads, the WeasyPrint version and the font files, so an unchanged PDF is never
+  rendered twice.
 * WeasyPrint's log records are collected in the worker and returned: errors (an image that cannot
   be loaded) fail the PDF, warnings are passed on to ``mkdocs.plugins.kb.pdf`` naming the page.
 """
@@ -20,7 +21,6 @@ import os
 import shutil
 import subprocess
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -235,8 +235,10 @@ def _run(jobs: list[Job], workers: int) -> list[Result]:
     count = min(len(jobs), workers or os.cpu_count() or 1)
     if count == 1:
         return [render_job(job) for job in jobs]
+    from kb.workers import pool
+
     # biggest documents first, so one long manual does not start last
     order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i].html))
-    with ProcessPoolExecutor(max_workers=count) as pool:
-        done = dict(zip(order, pool.map(render_job, [jobs[i] for i in order])))
+    with pool(count) as workers:
+        done = dict(zip(order, workers.imap(render_job, [jobs[i] for i in order], chunksize=1)))
     return [done[i] for i in range(len(jobs))]

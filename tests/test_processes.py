@@ -1,4 +1,5 @@
-"""Processes we start, we own (issue 16.1, 18.1): every worker dies with its parent."""
+"""Processes we start, we own (issue 16.1, 18.1): every worker dies with its parent, and the
+publish lock dies with its holder, even when a child still has its descriptor."""
 
 from __future__ import annotations
 
@@ -72,6 +73,42 @@ def test_pool_workers_are_spawned_and_leave_with_the_block() -> None:
     finally:
         proc.kill()
     assert _kill_and_collect(proc) == {}
+
+
+def test_lock_dies_with_its_holder_even_when_a_child_keeps_the_descriptor(tmp_path: Path) -> None:
+    """A publish SIGKILLed while a forked child still has the lock's descriptor (as forked
+    workers had) leaves the lock free; the next holder names the interrupted one."""
+    target = tmp_path / "t"
+    holder = _driver("""
+        import os, sys, time
+        from pathlib import Path
+        from kb.publish_lock import locked
+        with locked(Path(sys.argv[1])):
+            if os.fork() == 0:  # a child with a copy of every descriptor, as forks get
+                time.sleep(600)
+                os._exit(0)
+            print("locked", flush=True)
+            time.sleep(600)
+    """, str(target))
+    assert holder.stdout.readline().strip() == "locked"
+    holder.send_signal(signal.SIGKILL)
+    holder.wait(timeout=30)
+    try:
+        nxt = _driver("""
+            import sys
+            from pathlib import Path
+            from kb.publish_lock import locked
+            with locked(Path(sys.argv[1]), say=print):
+                print("got it")
+        """, str(target))
+        out, err = nxt.communicate(timeout=120)  # a hang guard: it must not wait at all
+        assert nxt.returncode == 0, err
+        assert out.splitlines()[-1] == "got it", out
+        assert f"did not finish (PID {holder.pid}" in out and "gone" in out, out
+        assert "waiting" not in out, out
+    finally:
+        kill_session(holder.pid)
+        holder.communicate()
 
 
 @multicore

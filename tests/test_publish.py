@@ -218,11 +218,13 @@ def _wait_for_line(proc: subprocess.Popen[str], needle: str, timeout: float = 30
 
 
 def test_lock_serializes_publishes(project: Path, tmp_path: Path) -> None:
-    """While one publish holds DIR/.lock another waits, then both complete one after the other."""
+    """While one publish holds DIR/.lock another waits (naming the holder's PID), then both
+    complete one after the other."""
     target = tmp_path / "t"
     with pub.locked(target):
         proc = _start(project, target)
-        _wait_for_line(proc, "waiting for another publish")
+        seen = _wait_for_line(proc, "waiting for another publish")
+        assert f"(PID {os.getpid()}, kb publish, since " in seen, seen
         time.sleep(0.5)
         assert not (target / "releases").exists() or not list((target / "releases").iterdir())
         other = _start(project, target)  # a third party queues too

@@ -54,8 +54,9 @@ SEGMENTS = 8
 MIN_SEGMENT_PAGES = 250
 #: posting pool of the worker's writer (one segment's postings)
 POOL_MB = 256
-#: seconds the end of a build waits for a worker that makes no progress at all
-STALL = 60.0
+#: seconds the end of a build waits for a worker that makes no progress at all (a page or a
+#: step of writing); on a machine shared by many builds a step can take a while
+STALL = 120.0
 
 
 def wanted(page_count: int) -> bool:
@@ -68,12 +69,12 @@ def segment_size(page_count: int) -> int:
     return max(MIN_SEGMENT_PAGES, -(-page_count // SEGMENTS))
 
 
-def index_pages(queue: Any, done: Any, stage: str, cache_path: str, salt: str,
+def index_pages(queue: Any, progress: Any, stage: str, cache_path: str, salt: str,
                 segment_pages: int, fallback: bool) -> None:
     """The worker: index the pages ``(relpath, html)`` from ``queue`` into ``stage`` until
-    ``None`` comes; count them in ``done``. ``fallback``: also segment each page's sections
-    for the theme's fallback index (saved next to the stage). A stage is complete when its
-    ``build.json`` is written, which is the last thing done here."""
+    ``None`` comes; count each page and each step of writing in ``progress``. ``fallback``:
+    also segment each page's sections for the theme's fallback index (saved next to the
+    stage). A stage is complete when its ``build.json`` is written, the last thing done."""
     from kb.search_fallback import page_segments, staged_segments_path, write_staged
     from search.documents import analyze_sliced
     from search.extract import slice_page
@@ -112,11 +113,14 @@ def index_pages(queue: Any, done: Any, stage: str, cache_path: str, salt: str,
                     segmented[rel] = (key, page_segments(hit[0]))
                 if builder.pending >= segment_pages:
                     builder.commit(merge=False)
+                    progress.value += 1
                     gc.collect()
-            done.value += 1
+            progress.value += 1
         cache.put_many(made)
+        progress.value += 1
         if fallback:
             write_staged(staged_segments_path(Path(stage)), segmented)
+            progress.value += 1
         builder.finish(counts, started, lexicon=False, merge=False)  # build.json: complete
     except BaseException:
         builder.cancel()
@@ -141,7 +145,7 @@ class BackgroundIndex:
         self._owner = ExitStack()
         self.worker: Any = None  # the worker process, once started
         self._queue: Any = None
-        self._done: Any = None
+        self._progress: Any = None
 
     def __enter__(self) -> BackgroundIndex:
         return self.start()
@@ -155,8 +159,8 @@ class BackgroundIndex:
 
         self._remove_stage()
         ctx = workers.spawn_context()
-        self._queue, self._done = ctx.Queue(), ctx.RawValue("i", 0)
-        args = (self._queue, self._done, str(self.stage),
+        self._queue, self._progress = ctx.Queue(), ctx.RawValue("i", 0)
+        args = (self._queue, self._progress, str(self.stage),
                 str(analysis_cache_path(self.cache_dir)), analysis_salt(),
                 segment_size(self.pages), self.fallback)
         self.worker = self._owner.enter_context(
@@ -176,11 +180,11 @@ class BackgroundIndex:
         last, since = -1, time.monotonic()
         while self.worker.is_alive():
             self.worker.join(0.2)
-            if self._done.value != last:
-                last, since = self._done.value, time.monotonic()
+            if self._progress.value != last:
+                last, since = self._progress.value, time.monotonic()
             elif time.monotonic() - since > STALL:
                 log.warning("search: background indexing made no progress for %.0f s "
-                            "(%d of %d pages); stopped", STALL, last, self.sent)
+                            "(%d pages sent); stopped", STALL, self.sent)
                 break
         self.complete = self.worker.exitcode == 0
         if not self.complete:

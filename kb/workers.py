@@ -130,7 +130,7 @@ def process(target: Callable[..., Any], args: tuple[Any, ...] = (), *, name: str
     finally:
         if worker.is_alive():
             worker.terminate()
-            worker.join(10)
-        if worker.is_alive():
+            worker.join(5)
+        if worker.is_alive():  # stuck, or stopped (SIGSTOP): SIGKILL works on both
             worker.kill()
         worker.join()

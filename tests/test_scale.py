@@ -280,6 +280,25 @@ def test_generated_page_takes_level_of_longest_owning_url() -> None:
         settings.docs_confidentiality
 
 
+def test_stalled_background_worker_is_given_up(demo_site: Path, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker that makes no progress (here: stopped with SIGSTOP) is given up after STALL
+    seconds without progress: finish says so, the worker is killed, its stage removed."""
+    import os
+    import signal
+
+    from kb import search_background
+    from kb.search_background import BackgroundIndex
+
+    monkeypatch.setattr(search_background, "STALL", 2.0)
+    site = tmp_path / "site"
+    background = BackgroundIndex(site / ".stage", pages=1, cache_dir=tmp_path / "c").start()
+    os.kill(background.worker.pid, signal.SIGSTOP)
+    background.submit("about/index.html", _article_page(demo_site))
+    assert background.finish() is False
+    assert not background.worker.is_alive() and not (site / ".stage").exists()
+
+
 def test_background_index_only_for_a_cold_build(demo_site: Path, tmp_path: Path) -> None:
     """The background worker is for a site folder without an index of the current analysis
     (first, clean and publish builds); a rebuild over an index (``mkdocs serve``, ``--dirty``)

@@ -273,17 +273,18 @@ def _write(project: Path, files: dict[str, str]) -> None:
         path.write_text(text, encoding="utf-8")
 
 
-def refresh_code(project: Path) -> None:
-    """Copy this checkout's mkdocs.yml (with the synthetic navigation), hooks and theme files
-    into ``project``, replacing earlier copies (a reused project runs the current code)."""
+def refresh_code(project: Path, root: Path = ROOT) -> None:
+    """Copy this checkout's (or the tree ``root``'s) mkdocs.yml (with the synthetic navigation),
+    hooks and theme files into ``project``, replacing earlier copies (a reused project runs the
+    current code)."""
     for sub in ("hooks", "docs/overrides", "docs/assets"):
         if (project / sub).exists():
             shutil.rmtree(project / sub)
-    shutil.copytree(ROOT / "hooks", project / "hooks", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(root / "hooks", project / "hooks", ignore=shutil.ignore_patterns("__pycache__"))
     for sub in ("overrides", "assets"):
-        if (ROOT / "docs" / sub).is_dir():
-            shutil.copytree(ROOT / "docs" / sub, project / "docs" / sub)
-    config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+        if (root / "docs" / sub).is_dir():
+            shutil.copytree(root / "docs" / sub, project / "docs" / sub)
+    config = (root / "mkdocs.yml").read_text(encoding="utf-8")
     config = re.sub(r"\nnav:\n(?:[ \t]+.*\n)+", "\n" + NAV, config)
     (project / "mkdocs.yml").write_text(config, encoding="utf-8")
 

@@ -1,6 +1,11 @@
-"""Hook: write the search index of the built site (``SITE_DIR/.search-index``) after the build.
+"""Hook: the search index of the built site (``SITE_DIR/.search-index``).
 
-Thin glue to :func:`search.build_index`; listed last in mkdocs.yml so it reads the final HTML.
+Thin glue to :mod:`kb.search_background` and :func:`search.build_index`. On a cold build of a
+big enough site, one worker process indexes the pages while MkDocs renders them (started in
+``on_files``, fed in ``on_post_page``); ``on_post_build`` lets it finish and builds the index
+from its stage, or from the written pages alone. The worker never outlives the build: it is
+closed when the build ends or fails, and dies with the build's process. Listed after the
+hooks that change pages, before ``hooks/search_fallback.py`` (which reads the index).
 """
 
 from __future__ import annotations
@@ -9,8 +14,42 @@ import logging
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import Files
+from mkdocs.structure.pages import Page
+
+from kb.search_background import BackgroundIndex, wanted
 
 log = logging.getLogger("mkdocs.plugins.kb.search")
+
+#: this build's background worker, between on_files and on_post_build
+_background: BackgroundIndex | None = None
+
+
+def _close() -> None:
+    global _background
+    if _background is not None:
+        _background.close()
+        _background = None
+
+
+def on_files(files: Files, *, config: MkDocsConfig) -> Files:
+    """Start the background worker on a cold build (no index of the current analysis in the
+    site folder) of more than a few pages."""
+    global _background
+    from kb import search_fallback
+    from search.indexer import needs_stage, stage_dir_for
+
+    _close()
+    pages = len(files.documentation_pages())
+    if wanted(pages) and needs_stage(config.site_dir):
+        background = BackgroundIndex(stage_dir_for(config.site_dir), pages=pages,
+                                     fallback=search_fallback.wanted(config))
+        try:
+            _background = background.start()
+        except OSError as exc:  # no worker only costs time: the index is written after the build
+            background.close()
+            log.warning("search: no background indexing (%s)", exc)
+    return files
 
 
 def on_page_context(context, *, page, config, nav):
@@ -26,15 +65,36 @@ def on_page_context(context, *, page, config, nav):
     return context
 
 
-def on_post_build(*, config: MkDocsConfig) -> None:
-    """Index every page of the built site; a failure stops the build (the old index stays)."""
-    from search import build_index
-    from search.indexer import stage_dir_for
+def on_post_page(output: str, *, page: Page, config: MkDocsConfig) -> str:
+    """Hand the page's final HTML to the background worker."""
+    if _background is not None:
+        _background.submit(page.file.dest_uri, output)
+    return output
 
-    stage = stage_dir_for(config.site_dir)
+
+def on_post_build(*, config: MkDocsConfig) -> None:
+    """Index every page of the built site (taking the worker's stage when it completed it);
+    a failure stops the build (the old index stays)."""
+    global _background
+    from search import build_index
+
+    stage = None
+    if _background is not None:
+        if _background.finish():
+            stage = _background.stage
+        _background = None
     try:
-        info = build_index(config.site_dir, stage=stage if stage.is_dir() else None)
+        info = build_index(config.site_dir, stage=stage)
     except (OSError, ValueError) as exc:
         raise PluginError(f"search index of {config.site_dir} could not be written: {exc}") from exc
     log.info("search: %d pages, %d sections indexed (build %s)", info.pages, info.documents,
              info.build_id)
+
+
+def on_build_error(*, error: Exception) -> None:
+    """Never leave the worker or a half-written stage behind."""
+    _close()
+
+
+def on_shutdown() -> None:
+    _close()

@@ -110,10 +110,12 @@ class PrintBuild:
         cache_dir = os.path.join(self.project_dir, self.settings.pdf_cache_dir)
         report, errors = render_all(documents, site_dir=site_dir, cache_dir=cache_dir,
                                     version=inputs_version(fonts),
-                                    workers=self.settings.pdf_workers)
+                                    workers=self.settings.pdf_workers,
+                                    scope=None if self.settings.pdf_only else self.audience)
         raise_collected(errors)
-        log.info("PDF: %d rendered in %.1f s, %d unchanged from the cache",
-                 len(report.rendered), report.seconds, len(report.reused))
+        log.info("PDF: %d rendered in %.1f s, %d unchanged from the cache, %d unused removed "
+                 "from it", len(report.rendered), report.seconds, len(report.reused),
+                 report.pruned)
         self.report = report
         return report
 

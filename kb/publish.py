@@ -2,7 +2,7 @@
 
 Layout of a target folder (one per audience, e.g. ``/srv/kb/internal``)::
 
-    DIR/.lock                      flock(2) held by a publish or rollback (they never overlap)
+    DIR/.lock                      locked by a publish or rollback (never both; kb/publish_lock.py)
     DIR/current -> releases/NAME   what the web server and the search service serve
     DIR/releases/NAME/             one complete release: site + .search-index + .kb-release.json
     DIR/releases/.tmp-NAME-PID/    a release being built (never served; removed if abandoned)
@@ -13,39 +13,39 @@ A release is built into a ``.tmp-`` folder inside ``releases/``, verified (page 
 opens, a sample query answers), marked complete by writing ``.kb-release.json`` last, renamed to its
 final name (atomic), and only then made current: a new symlink is created under a temporary name
 and renamed over ``current`` with :func:`os.replace` (atomic). A publish killed at any moment
-therefore leaves ``current`` pointing at a complete release. Old releases beyond ``keep`` are
-renamed to ``.trash-`` before deletion, so a half-deleted folder is never taken for a release;
-the current and the previous release are never removed.
+therefore leaves ``current`` pointing at a complete release, and the next publish starts at
+once: the lock dies with its process (:mod:`kb.publish_lock`) and every worker process of the
+build dies with it too (:mod:`kb.workers`); the next publish reports the interrupted one and
+removes its ``.tmp-`` and ``.trash-`` folders. Old releases beyond ``keep`` are renamed to
+``.trash-`` before deletion, so a half-deleted folder is never taken for a release; the current
+and the previous release are never removed.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import fcntl
 import json
 import os
 import shutil
 import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from kb.buildrun import BuildRun, run_build
+from kb.publish_lock import LOCK_FILE, locked
 
 RELEASES = "releases"
 CURRENT = "current"
-LOCK_FILE = ".lock"
 LOG_FILE = "releases.log"
 MARKER = ".kb-release.json"
 TMP_PREFIX = ".tmp-"
 TRASH_PREFIX = ".trash-"
-#: environment switch for tests and drills: stop (sleep) at this named step of a publish
-PAUSE_ENV = "KB_PUBLISH_PAUSE_AT"
+#: the steps a publish reports to its ``on_step`` callback, in order
 STEPS = ("built", "verified", "renamed", "switched", "pruning")
+__all__ = ["LOCK_FILE", "STEPS", "PublishError", "PublishResult", "Verification", "current",
+           "locked", "publish", "release_info", "releases", "rollback", "switch"]
 
 
 class PublishError(RuntimeError):
@@ -77,13 +77,6 @@ class PublishResult:
 # --------------------------------------------------------------------------- small helpers
 
 
-def _checkpoint(step: str) -> None:
-    """Pause at ``step`` when ``KB_PUBLISH_PAUSE_AT`` names it (kill drills and tests)."""
-    if os.environ.get(PAUSE_ENV) == step:
-        print(f"kb publish: paused at {step}", file=sys.stderr, flush=True)
-        time.sleep(3600)
-
-
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
@@ -113,23 +106,6 @@ def release_name(commit: str, releases: Path, now: _dt.datetime | None = None) -
         n += 1
         name = f"{base}-{n}"
     return name
-
-
-@contextmanager
-def locked(target: Path, say: Callable[[str], None] | None = None) -> Iterator[None]:
-    """Hold ``DIR/.lock`` exclusively (waits for a publish or rollback in progress)."""
-    target.mkdir(parents=True, exist_ok=True)
-    fd = os.open(target / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if say:
-                say(f"waiting for another publish or rollback to finish ({target / LOCK_FILE})")
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock
 
 
 def _log(target: Path, action: str, name: str) -> None:
@@ -190,9 +166,11 @@ def _previous(names: list[str], cur: str | None) -> str | None:
     return names[index - 1] if index > 0 else None
 
 
-def prune(target: Path, keep: int, protect: tuple[str | None, ...] = ()) -> list[str]:
+def prune(target: Path, keep: int, protect: tuple[str | None, ...] = (),
+          on_step: Callable[[str], None] = lambda step: None) -> list[str]:
     """Delete complete releases beyond the newest ``keep``; never the current one, the one
-    before it, nor those named in ``protect`` (the release that was current before a publish)."""
+    before it, nor those named in ``protect`` (the release that was current before a publish).
+    ``on_step("pruning")`` is called between renaming a release away and deleting it."""
     names = releases(target)
     cur = current(target)
     protected = set(names[-keep:] if keep > 0 else []) | {cur, _previous(names, cur), *protect}
@@ -203,7 +181,7 @@ def prune(target: Path, keep: int, protect: tuple[str | None, ...] = ()) -> list
         folder = Path(target) / RELEASES / name
         trash = folder.with_name(TRASH_PREFIX + name)
         os.rename(folder, trash)  # no longer a release, whatever happens next
-        _checkpoint("pruning")
+        on_step("pruning")
         shutil.rmtree(trash, ignore_errors=True)
         removed.append(name)
     return removed
@@ -285,14 +263,18 @@ def _sample_query(run: BuildRun) -> str:
 def publish(config_file: str | os.PathLike[str], target: str | os.PathLike[str], *,
             keep: int = 5, pdf: bool = False, env: Mapping[str, str] | None = None,
             sample_query: str | None = None,
-            say: Callable[[str], None] = lambda s: None) -> PublishResult:
-    """Build, verify and switch to a new release of ``config_file`` in ``target``."""
+            say: Callable[[str], None] = lambda s: None,
+            on_step: Callable[[str], None] = lambda step: None) -> PublishResult:
+    """Build, verify and switch to a new release of ``config_file`` in ``target``.
+
+    ``on_step`` is called with each name of :data:`STEPS` as the publish passes it (kill
+    drills in the tests stop a publish there)."""
     if keep < 1:
         raise PublishError(f"--keep: expected 1 or more, found {keep}")
     config_path = Path(config_file).resolve()
     target = Path(target).resolve()
     folder = target / RELEASES
-    with locked(target, say):
+    with locked(target, say, "publish"):
         folder.mkdir(parents=True, exist_ok=True)
         for name in clean_stale(target):
             say(f"removed {name}, left by an interrupted publish")
@@ -308,13 +290,13 @@ def publish(config_file: str | os.PathLike[str], target: str | os.PathLike[str],
             lines += [run.failure] if run.failure else []
             raise PublishError("the build failed; nothing was published:\n  - "
                                + "\n  - ".join(lines or ["(no message)"]))
-        _checkpoint("built")
+        on_step("built")
         try:
             verification = verify(tmp, run, sample_query)
         except PublishError:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        _checkpoint("verified")
+        on_step("verified")
         marker = {"name": name, "commit": commit,
                   "built_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="microseconds"),
                   "audience": (env or {}).get("KB_AUDIENCE") or os.environ.get("KB_AUDIENCE")
@@ -327,12 +309,12 @@ def publish(config_file: str | os.PathLike[str], target: str | os.PathLike[str],
         os.sync()  # the release is on disk before anything points at it
         os.rename(tmp, folder / name)
         _fsync_dir(folder)
-        _checkpoint("renamed")
+        on_step("renamed")
         previous = current(target)
         switch(target, name)
         _log(target, "publish", name)
-        _checkpoint("switched")
-        removed = prune(target, keep, protect=(previous,))
+        on_step("switched")
+        removed = prune(target, keep, protect=(previous,), on_step=on_step)
     return PublishResult(name, folder / name, previous, removed, verification)
 
 
@@ -342,7 +324,7 @@ def rollback(target: str | os.PathLike[str], to: str | None = None,
     target = Path(target).resolve()
     if not (target / RELEASES).is_dir():
         raise PublishError(f"{target}: no releases/ folder: nothing was ever published here")
-    with locked(target, say):
+    with locked(target, say, "rollback"):
         names = releases(target)
         cur = current(target)
         if to is not None:

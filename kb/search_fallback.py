@@ -30,7 +30,6 @@ import hashlib
 import html
 import json
 import logging
-import multiprocessing
 import os
 import pickle
 import re
@@ -147,12 +146,14 @@ class SegmentCache:
         if todo:
             from search.lexicon import segmenter
 
-            segmenter()  # load the dictionary once, before forking
             pending = list(todo.items())
             if procs > 1 and len(pending) > 400:
-                with multiprocessing.get_context("fork").Pool(procs) as pool:
-                    done = pool.map(_segment_pair, [it for _, it in pending], chunksize=64)
+                from kb.workers import pool
+
+                with pool(procs, segmenter) as workers:  # spawned, each loads the dictionary
+                    done = workers.map(_segment_pair, [it for _, it in pending], chunksize=64)
             else:
+                segmenter()
                 done = [_segment_pair(it) for _, it in pending]
             self.data.update((k, v) for (k, _), v in zip(pending, done))
         self.used.update(keys)
@@ -202,8 +203,8 @@ def _manifest(index_dir: Path) -> dict[str, dict[str, Any]]:
 Segmented = tuple[str, str, str, str]  # location, page URL, title, text (segmented)
 
 
-#: segmented sections of the pages a background process staged (:mod:`kb.search_prewarm`),
-#: written next to its stage folder: ``SITE_DIR/.search-index.stage*.fallback``
+#: segmented sections of the pages a background process staged (:mod:`kb.search_background`),
+#: written next to its stage folder: ``SITE_DIR/.search-index.stage.fallback``
 STAGED_SUFFIX = ".fallback"
 
 

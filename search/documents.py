@@ -13,17 +13,12 @@ from search.analysis import (
     postings,
     runs,
 )
-from search.extract import Page, content_sections, parse_page
+from search.extract import Page, parse_page
 
 #: stored section text is cut here (snippets need the start of long sections only)
 MAX_STORED = 20000
 _ALPHA = re.compile(r"[a-z]{3,}")
 TRUE = frozenset(("1", "true", "yes", "on", "是"))
-#: section texts shorter than this are analysed when met (preparing them saves nothing)
-PREPARE_MIN = 48
-
-#: analysed section prose and code, by text, made ahead by :func:`prepare_content`
-_prepared: dict[tuple[str, str], object] = {}
 
 
 def _concat(*streams: list[Token]) -> list[Token]:
@@ -62,41 +57,12 @@ def meta_values(meta: dict[str, str]) -> dict[str, str]:
 
 def _prose_terms(prose: str) -> tuple[list, list[Token]]:
     """The ``text`` postings and the grams of a section's prose."""
-    hit = _prepared.pop(("p", prose), None)
-    if hit is not None:
-        return hit  # type: ignore[return-value]
     words, grams = analyze(prose)
     return postings(words), grams
 
 
 def _code_postings(code: str) -> list:
-    hit = _prepared.pop(("c", code), None)
-    if hit is not None:
-        return hit  # type: ignore[return-value]
     return postings(analyze(code)[0], positions=True)
-
-
-def prepare_content(content: str) -> int:
-    """Analyse the section texts of a page's converted Markdown ahead of its built HTML (same
-    results as analysing them when the page is indexed; a text the built page does not hold is
-    never used). The first section is left out: the theme and our slots add to it (the control
-    block, badges below the title), so it is rarely the text the built page holds. Returns how
-    many texts were prepared."""
-    count = 0
-    for sec in content_sections(content)[1:]:
-        prose, code = sec.prose(), sec.code_text()
-        if len(prose) >= PREPARE_MIN and ("p", prose) not in _prepared:
-            words, grams = analyze(prose)
-            _prepared[("p", prose)] = (postings(words), grams)
-            count += 1
-        if len(code) >= PREPARE_MIN and ("c", code) not in _prepared:
-            _prepared[("c", code)] = postings(analyze(code)[0], positions=True)
-            count += 1
-    return count
-
-
-def forget_prepared() -> None:
-    _prepared.clear()
 
 
 def page_documents(page: Page) -> list[dict]:

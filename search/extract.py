@@ -231,16 +231,6 @@ def _walk_article(article: str) -> _Walker:
     return w
 
 
-def content_sections(content: str) -> list[Section]:
-    """Sections of a page's converted Markdown (MkDocs ``page.content``), read as if it were
-    the whole article. Every section but the first is what the built page will hold, so their
-    text can be analysed before the theme has rendered the page (:mod:`kb.search_prewarm`)."""
-    try:
-        return _walk_article(f'{ARTICLE_OPEN} md-typeset">{content}</article>').sections
-    except (ValueError, lxml.etree.ParserError):
-        return []
-
-
 def parse_page(relpath: str, sliced: str) -> Page | None:
     """Build a :class:`Page` from the output of :func:`slice_page`."""
     art_at = sliced.find(ARTICLE_OPEN)

@@ -24,8 +24,9 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def forked_worker_gc() -> None:
-    """For a process forked to analyse or index pages: what it inherited is never ours to
-    collect, and it collects only when it says so (``gc.collect()``), if at all."""
+def worker_gc() -> None:
+    """For a worker process that analyses or indexes pages: what it has loaded so far (jieba's
+    dictionary, modules) is never collected, and it collects only when it says so
+    (``gc.collect()``), if at all."""
     gc.freeze()
     gc.disable()

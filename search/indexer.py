@@ -1,6 +1,7 @@
 """Build the search index of a built site: ``SITE_DIR/.search-index/``, replaced whole.
 
-Steps: find the HTML pages; in worker processes (both cores) slice each page and hash the slice;
+Steps: find the HTML pages; in worker processes (both cores; spawned and owned by a ``with``
+block, :func:`kb.workers.pool`) slice each page and hash the slice;
 a page whose hash equals the previous index's (``pages.json``) costs nothing more; others take
 their analysed documents from the cache (keyed by that hash, the analysis version and the
 dictionaries) or are parsed and analysed. The documents are written with one Whoosh writer into
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import multiprocessing
 import os
 import pickle
 import shutil
@@ -27,7 +27,7 @@ from pathlib import Path
 from search.analysis import ANALYSIS_VERSION
 from search.documents import analyze_sliced
 from search.extract import slice_page
-from search.gcpolicy import forked_worker_gc, gc_paused
+from search.gcpolicy import gc_paused, worker_gc
 from search.lexicon import cache_root, data_fingerprint, segmenter
 from search.writer import (
     BUILD_FILE,
@@ -45,6 +45,8 @@ INDEX_NAME = ".search-index"
 __all__ = ["BUILD_FILE", "LEXICON_FILE", "MANIFEST_FILE", "BuildInfo", "build_index",
            "index_dir_for", "read_build_info"]
 SKIP_FILES = frozenset(("404.html",))
+#: more pages than this to analyse are worth starting worker processes for
+POOL_MIN_JOBS = 32
 
 
 def index_dir_for(site_dir: str | os.PathLike[str]) -> Path:
@@ -54,7 +56,7 @@ def index_dir_for(site_dir: str | os.PathLike[str]) -> Path:
 
 def stage_dir_for(site_dir: str | os.PathLike[str]) -> Path:
     """Where a build stages a new index (``SITE_DIR/.search-index.stage``, see
-    :mod:`kb.search_prewarm`)."""
+    :mod:`kb.search_background`)."""
     return Path(site_dir) / f"{INDEX_NAME}.stage"
 
 
@@ -138,10 +140,10 @@ def _init_worker(cache_path: str | None, salt: str, known: dict[str, str],
 
 
 def _init_pool_worker(*args) -> None:
-    """Initialise a forked pool process: what it inherited is never collected, and the process
-    makes no garbage cycles worth a collector's walks over its analyses (it ends with the
-    pool)."""
-    forked_worker_gc()
+    """Initialise a pool process: jieba loaded, and no collector walking its analyses (they
+    make no garbage cycles; the process ends with the pool)."""
+    segmenter()
+    worker_gc()
     _init_worker(*args)
 
 
@@ -177,7 +179,7 @@ def analysis_cache_path(cache_dir: str | os.PathLike[str] | None = None) -> Path
 
 
 def page_key(salt: str, relpath: str, sliced: str) -> str:
-    """Cache key of one sliced page's analysis (also used by :mod:`kb.search_prewarm`)."""
+    """Cache key of one sliced page's analysis (also used by :mod:`kb.search_background`)."""
     return hashlib.sha1(f"{salt}\0{relpath}\0{sliced}".encode()).hexdigest()
 
 
@@ -241,7 +243,7 @@ def build_index(
     When the target already holds an index of the same analysis (MkDocs keeps dot folders of
     the site folder between builds), only changed, new and removed pages are written: the
     previous index is copied to the temporary folder and updated there. ``stage`` is an index
-    folder written during the build (:mod:`kb.search_prewarm`); when it is complete it is used
+    folder written during the build (:mod:`kb.search_background`); when it is complete it is used
     instead, moved rather than copied, and only pages whose final HTML differs from what it
     indexed are written again. An incomplete stage is removed and ignored.
     """
@@ -270,12 +272,12 @@ def build_index(
         quick = list(threads.map(_unchanged, jobs, chunksize=64))
     results: dict[str, Result] = {res[0]: res for res in quick if res is not None}
     jobs = [job for job, res in zip(jobs, quick) if res is None]
-    if procs > 1 and len(jobs) > 32:
-        segmenter()  # load jieba once, before forking, so workers share it
-        ctx = multiprocessing.get_context("fork")
-        with ctx.Pool(procs, initializer=_init_pool_worker,
-                      initargs=(cache_arg, salt, known, stats, raws, skipped)) as pool:
-            for res in pool.imap_unordered(_process, jobs, chunksize=16):
+    if procs > 1 and len(jobs) > POOL_MIN_JOBS:
+        from kb.workers import pool
+
+        with pool(procs, _init_pool_worker,
+                  (cache_arg, salt, known, stats, raws, skipped)) as workers:
+            for res in workers.imap_unordered(_process, jobs, chunksize=16):
                 results[res[0]] = res
     else:
         _init_worker(cache_arg, salt, known, stats, raws, skipped)

@@ -3,7 +3,7 @@
 :class:`IndexBuilder` owns one index folder that is not (yet) the live index: it adds the
 analysed sections of pages, deletes pages, commits segments and finally writes the page
 manifest (``pages.json``), the lexicon (``lexicon.json``) and ``build.json``. The indexer's last
-step uses it, and so does the background writer of a cold build (:mod:`kb.search_prewarm`),
+step uses it, and so does the background writer of a cold build (:mod:`kb.search_background`),
 which commits a segment every few hundred pages while MkDocs is still rendering.
 
 :class:`SegmentWriter` is Whoosh's own segment writer with a different posting pool and
@@ -319,46 +319,3 @@ def _lexicon_current(path: Path) -> bool:
     except OSError:
         return False
     return head.startswith(f'{{"version": {LEXICON_VERSION},'.encode())
-
-
-def merge_stages(target: Path, others: list[Path]) -> bool:
-    """Move the segments of the complete staged indexes ``others`` into the complete staged
-    index ``target`` (same schema and analysis, written in parallel by :mod:`kb.search_prewarm`):
-    one table of contents lists every segment, the manifests are joined. Segments are moved
-    as files, never rewritten. An incomplete ``other`` is skipped (its pages are indexed by
-    ``build_index`` like any page missing from the stage). False when ``target`` itself is
-    incomplete."""
-    from whoosh.filedb.filestore import FileStorage
-    from whoosh.index import TOC
-
-    info = read_build_info(target)
-    if info is None:
-        return False
-    manifest = read_manifest(target, info.analysis)
-    if manifest is None:
-        return False
-    storage = FileStorage(str(target))
-    toc = TOC.read(storage, whoosh_index._DEF_INDEX_NAME)
-    segments = list(toc.segments)
-    pages, skipped = manifest["pages"], manifest.get("skipped", {})
-    moved = 0
-    for other in others:
-        extra = read_manifest(other, info.analysis)
-        if extra is None or set(extra["pages"]) & set(pages):
-            continue
-        skipped.update(extra.get("skipped", {}))
-        ostorage = FileStorage(str(other))
-        otoc = TOC.read(ostorage, whoosh_index._DEF_INDEX_NAME)
-        for segment in otoc.segments:
-            for name in segment.list_files(ostorage):
-                os.replace(other / name, target / name)
-            segments.append(segment)
-        pages.update(extra["pages"])
-        moved += 1
-    if moved:
-        TOC(toc.schema, segments, toc.generation + 1).write(storage, whoosh_index._DEF_INDEX_NAME)
-        write_manifest(target, info.analysis, pages, skipped)
-        info.pages = len(pages)
-        info.documents = sum(e["sections"] for e in pages.values())
-        (target / BUILD_FILE).write_text(info.to_json(), encoding="utf-8")
-    return True

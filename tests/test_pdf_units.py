@@ -104,3 +104,69 @@ def test_default_fonts_resolve_to_the_sc_faces() -> None:
     assert problems == []
     assert {f.family for f in fonts} == set(DEFAULT_FONTS.values())
     assert all("NotoS" in Path(f.path).name and f.index > 0 for f in fonts)  # face 0 is JP
+
+
+def test_complete_build_prunes_the_pdf_cache(tmp_path: Path) -> None:
+    """A complete build records the PDFs it used and removes the rest: the PDF of an edited
+    page's old text and partial files of killed renders go; PDFs another audience's last build
+    used stay; a ``kb pdf PATH`` selection (no scope) removes nothing."""
+    from kb.pdf.cache import PdfCache
+
+    fonts, _ = check_fonts(DEFAULT_FONTS)
+    cache = PdfCache(tmp_path / "c")
+    other = cache.path("ab" + "0" * 38)  # the public site's PDF, recorded by its own build
+    other.parent.mkdir(parents=True)
+    other.write_bytes(b"%PDF-public")
+    cache.record("public", [other.stem])
+
+    def build(text: str, scope: str | None) -> Path:
+        """Render the page with ``text``; return its PDF's cache file."""
+        site = site_with(tmp_path / text, f"<p>{text}</p>")
+        document, _ = assemble(site)
+        version = inputs_version(fonts)
+        report, errors = render_all([document], site_dir=str(site), cache_dir=str(cache.folder),
+                                    version=version, workers=1, scope=scope)
+        assert not errors and report.rendered == [target().output]
+        return cache.path(document.digest(str(site), version))
+
+    first = build("第一版正文", "internal")
+    partial = first.with_name(f"{first.name}.12345.part")
+    partial.write_bytes(b"%PDF-half")
+    selected = build("只选一份", None)  # kb pdf PATH: adds, removes nothing
+    assert first.exists() and selected.exists() and partial.exists()
+    second = build("第二版正文", "internal")
+    assert second.exists() and other.exists()
+    assert not first.exists() and not selected.exists() and not partial.exists()
+    assert json_report(cache.folder)["pruned"] == 3
+
+
+def test_pdf_cache_in_use_elsewhere_is_not_pruned(tmp_path: Path) -> None:
+    """While another process renders from the cache (shared lock), pruning removes nothing;
+    once it is done, the next pruning does."""
+    import subprocess
+    import sys
+
+    from kb.pdf.cache import PdfCache
+
+    cache = PdfCache(tmp_path / "c")
+    unused = cache.path("cd" + "1" * 38)
+    unused.parent.mkdir(parents=True)
+    unused.write_bytes(b"%PDF-old")
+    cache.record("internal", [])
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\nfrom kb.pdf.cache import PdfCache\n"
+         "with PdfCache(sys.argv[1]).in_use():\n    print('in use', flush=True)\n"
+         "    time.sleep(600)\n", str(cache.folder)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "in use"
+        assert cache.prune() is None and unused.exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    assert cache.prune() == [unused] and not unused.exists()
+
+
+def json_report(cache_dir: Path) -> dict:
+    import json
+
+    return json.loads((cache_dir / "last-run.json").read_text(encoding="utf-8"))

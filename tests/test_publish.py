@@ -15,11 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import build_env
+from conftest import build_env, copy_project
 from kb import publish as pub
+from processes import kill_session, survivors
 from writer_project import git, make_project
 
 KB = [sys.executable, "-m", "kb.cli"]
+DRIVER = Path(__file__).with_name("publish_driver.py")
 
 
 def _env() -> dict[str, str]:
@@ -178,10 +180,20 @@ def test_failed_verification_publishes_nothing(project: Path, tmp_path: Path) ->
 
 def _start(project: Path, target: Path, *extra: str,
            env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """``kb publish`` in its own session (so every process it starts can be found)."""
     return subprocess.Popen(
         [*KB, "publish", "--target", str(target), "-f", str(project / "mkdocs.yml"), *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=project,
-        env=build_env({**_env(), **(env or {})}))
+        env=build_env({**_env(), **(env or {})}), start_new_session=True)
+
+
+def _start_paused(project: Path, target: Path, step: str, *extra: str) -> subprocess.Popen[str]:
+    """A publish that stops at ``step`` (tests/publish_driver.py injects the step callback)."""
+    return subprocess.Popen(
+        [sys.executable, str(DRIVER), str(project / "mkdocs.yml"), str(target),
+         "--pause-at", step, *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=project,
+        env=build_env(_env()), start_new_session=True)
 
 
 def _wait_for_line(proc: subprocess.Popen[str], needle: str, timeout: float = 300) -> str:
@@ -206,11 +218,13 @@ def _wait_for_line(proc: subprocess.Popen[str], needle: str, timeout: float = 30
 
 
 def test_lock_serializes_publishes(project: Path, tmp_path: Path) -> None:
-    """While one publish holds DIR/.lock another waits, then both complete one after the other."""
+    """While one publish holds DIR/.lock another waits (naming the holder's PID), then both
+    complete one after the other."""
     target = tmp_path / "t"
     with pub.locked(target):
         proc = _start(project, target)
-        _wait_for_line(proc, "waiting for another publish")
+        seen = _wait_for_line(proc, "waiting for another publish")
+        assert f"(PID {os.getpid()}, kb publish, since " in seen, seen
         time.sleep(0.5)
         assert not (target / "releases").exists() or not list((target / "releases").iterdir())
         other = _start(project, target)  # a third party queues too
@@ -261,8 +275,8 @@ def killed(project: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str,
             target = base.with_name(f"t-{point}")
             shutil.copytree(base, target, symlinks=True)
             targets[point] = (target, before)
-            pause = {} if point == "building" else {pub.PAUSE_ENV: point}
-            procs[point] = _start(project, target, "--keep", "1", env=pause)
+            procs[point] = (_start(project, target, "--keep", "1") if point == "building"
+                            else _start_paused(project, target, point, "--keep", "1"))
         try:
             for point, proc in procs.items():
                 _kill_at(proc, targets[point][0], point)
@@ -298,3 +312,90 @@ def test_next_publish_cleans_up_after_a_kill(project: Path,
     assert pub.current(target) == result.name
     assert not [p for p in (target / "releases").iterdir() if p.name.startswith(".")]
     assert not list(target.glob(".current.tmp-*"))
+
+
+# --------------------------------------------------------------------------- random kills
+
+#: SIGKILLs at random moments in the random-kill drill
+RANDOM_KILLS = 10
+
+
+@pytest.fixture(scope="module")
+def demo_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo knowledge base (big enough for every worker pool: background indexing, the
+    index pool), committed, with PDFs (when ``--pdf``) limited to two documents."""
+    project = copy_project(tmp_path_factory.mktemp("demo-pub") / "kb")
+    config = project / "mkdocs.yml"
+    text = config.read_text(encoding="utf-8")
+    assert "\n    pdf: false\n" in text
+    config.write_text(text.replace(
+        "\n    pdf: false\n", "\n    pdf: false\n    pdf_only: [manuals/vpn/index.md, "
+        "policies/network.md]\n"), encoding="utf-8")
+    git(project, "init", "-q", "-b", "main")
+    git(project, "add", "-A")
+    git(project, "-c", "user.name=测试", "-c", "user.email=t@infocenter.example",
+        "commit", "-q", "-m", "demo")
+    return project
+
+
+def _complete_demo_release(target: Path) -> str:
+    """``current`` is a complete release of the demo project; return its name."""
+    name = pub.current(target)
+    assert name in pub.releases(target), (name, pub.releases(target))
+    release = (target / "current").resolve()
+    assert json.loads((release / pub.MARKER).read_text(encoding="utf-8"))["pages"] > 60
+    assert (release / "index.html").stat().st_size > 0
+    assert (release / ".search-index" / "build.json").is_file()
+    return name  # type: ignore[return-value]
+
+
+def test_random_sigkills_never_block_the_next_publish(demo_project: Path, tmp_path: Path) -> None:
+    """SIGKILL ``kb publish`` (PDFs on every other time, caches cleared) at random moments,
+    each time starting the next publish at once: no process of a killed publish survives it,
+    none of the next publishes waits for a lock, current is always complete, and the last
+    publish finishes. Prints the figures (seed, kill moments, next publish duration)."""
+    import random
+
+    target = tmp_path / "t"
+    seed = int(os.environ.get("KB_KILL_SEED") or time.time())
+    rng = random.Random(seed)
+    started = time.monotonic()
+    first = _start(demo_project, target)
+    out, err = first.communicate(timeout=600)
+    assert first.returncode == 0, err
+    span = time.monotonic() - started  # how long a whole publish takes here, now
+    figures = []
+    for i in range(RANDOM_KILLS):
+        pdf = i % 2 == 1
+        if pdf:  # render the PDFs again: the kill may land in the PDF workers
+            shutil.rmtree(demo_project / ".cache" / "kb-pdf", ignore_errors=True)
+        log = tmp_path / f"kill-{i + 1}.log"  # a file: a surviving child would hold a pipe open
+        with open(log, "w", encoding="utf-8") as err_file:
+            proc = subprocess.Popen(
+                [*KB, "publish", "--target", str(target), "-f", str(demo_project / "mkdocs.yml"),
+                 *(["--pdf"] if pdf else [])], stdout=subprocess.DEVNULL, stderr=err_file,
+                cwd=demo_project, env=build_env(_env()), start_new_session=True)
+        moment = rng.uniform(0.2, span * (1.6 if pdf else 1.0))
+        try:
+            proc.wait(timeout=moment)
+            ended = True
+        except subprocess.TimeoutExpired:
+            ended = False
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        left = survivors(proc.pid)
+        kill_session(proc.pid)
+        assert not left, f"kill {i + 1} at {moment:.1f} s left processes behind: {left}"
+        err = log.read_text(encoding="utf-8")
+        assert "waiting for another publish" not in err, err
+        _complete_demo_release(target)
+        figures.append(f"{moment:.1f} s{' (pdf)' if pdf else ''}{' (had ended)' if ended else ''}")
+    begun = time.monotonic()
+    last = _start(demo_project, target)
+    out, err = last.communicate(timeout=600)  # a hang guard, not a timing
+    took = time.monotonic() - begun
+    assert last.returncode == 0, err
+    assert "waiting for another publish" not in err, err
+    assert _complete_demo_release(target) == Path(out.strip()).name
+    print(f"\nrandom kills (seed {seed}): a whole publish {span:.1f} s; killed at "
+          f"{', '.join(figures)}; the next publish finished in {took:.1f} s")

@@ -1,15 +1,18 @@
-"""Scale work (issue 11): the theme's fallback search index written from our index, its cache."""
+"""Scale work (issues 11, 18): the theme's fallback search index written from our index, its cache;
+the background index of a cold build; index updates."""
 
 from __future__ import annotations
 
 import json
 import pickle
+import shutil
 from pathlib import Path
 
 import pytest
 
 from kb import search_fallback
 from kb.search_fallback import ZWSP, SegmentCache, segment
+from search.indexer import stage_dir_for
 
 
 def test_segment_joins_chinese_words_with_zero_width_spaces() -> None:
@@ -95,53 +98,71 @@ def _article_page(demo_site: Path) -> str:
     return (demo_site / "about" / "index.html").read_text("utf-8")
 
 
-def test_prewarm_analyses_changed_pages_only_and_feeds_build_index(demo_site: Path,
-                                                                   tmp_path: Path) -> None:
-    """Pages analysed during the build are cache hits for build_index; unchanged are skipped."""
-    from kb.search_prewarm import Prewarmer
-    from search import build_index
+def test_background_index_analyses_changed_pages_only_and_fills_the_cache(demo_site: Path,
+                                                                          tmp_path: Path) -> None:
+    """Pages indexed in the background are cache hits for a later build_index; an unchanged
+    page is not analysed again, a changed one is."""
+    from kb.search_background import BackgroundIndex
+    from search import build_index, read_build_info
 
     cache, site = tmp_path / "cache", tmp_path / "site"
     html = _article_page(demo_site)
     (site / "about").mkdir(parents=True)
     (site / "about" / "index.html").write_text(html, "utf-8")
 
-    first = Prewarmer(cache)
-    first.submit("about/index.html", html)
-    assert first.stop(drain=True) == 1
+    def staged(page: str) -> tuple[int, int]:
+        with BackgroundIndex(tmp_path / "stage", pages=1, cache_dir=cache) as background:
+            background.submit("about/index.html", page)
+            assert background.finish()
+        info = read_build_info(tmp_path / "stage")
+        assert info is not None and info.pages == 1
+        return info.analysed, info.cached
+
+    assert staged(html) == (1, 0)
     info = build_index(site, cache_dir=cache, procs=1)
     assert (info.analysed, info.cached) == (0, 1)
-
-    again = Prewarmer(cache)
-    again.submit("about/index.html", html)
-    assert again.stop(drain=True) == 0  # unchanged: not analysed again
-
-    changed = html.replace("</h1>", "</h1><p>新增的段落：预热分析。</p>", 1)
-    assert changed != html
-    third = Prewarmer(cache)
-    third.submit("about/index.html", changed)
-    assert third.stop(drain=True) == 1
+    assert staged(html) == (0, 1)  # unchanged: not analysed again
+    changed = html.replace("</h1>", "</h1><p>新增的段落：后台分析。</p>", 1)
+    assert changed != html and staged(changed) == (1, 0)
 
 
-def test_prewarm_stop_leaves_unreached_pages_to_build_index(demo_site: Path,
-                                                            tmp_path: Path) -> None:
-    """A stopped prewarmer exits without finishing its queue; nothing it skipped is lost."""
-    from kb.search_prewarm import Prewarmer
+def test_closed_background_index_leaves_every_page_to_build_index(demo_site: Path,
+                                                                  tmp_path: Path) -> None:
+    """Closing the background worker before it finished (a failed build) stops it at once
+    and removes its stage; build_index then indexes every page itself."""
+    from kb.search_background import BackgroundIndex
     from search import build_index
 
-    cache, site = tmp_path / "cache", tmp_path / "site"
+    cache, site, stage = tmp_path / "cache", tmp_path / "site", tmp_path / "site" / ".stage"
     html = _article_page(demo_site)
-    pre = Prewarmer(cache)
+    background = BackgroundIndex(stage, pages=40, cache_dir=cache).start()
     for i in range(40):
         rel = f"p{i}/index.html"
         (site / f"p{i}").mkdir(parents=True)
         (site / rel).write_text(html, "utf-8")
-        pre.submit(rel, html)
-    analysed = pre.stop()
-    pre.close()
-    assert not any(w.proc.is_alive() for w in pre.workers) and 0 <= analysed <= 40
+        background.submit(rel, html)
+    worker = background.worker
+    background.close()
+    assert not worker.is_alive() and not stage.exists()
     info = build_index(site, cache_dir=cache, procs=1)
-    assert info.pages == 40 and info.cached == analysed and info.analysed == 40 - analysed
+    assert info.pages == 40 and info.analysed + info.cached == 40
+
+
+def test_failing_background_worker_only_costs_time(demo_site: Path, tmp_path: Path) -> None:
+    """A worker that fails (here: handed something that is not a page) ends the background
+    indexing: finish says so, the stage is removed, and build_index indexes every page."""
+    from kb.search_background import BackgroundIndex
+    from search import build_index
+
+    site = tmp_path / "site"
+    shutil.copytree(demo_site, site, ignore=shutil.ignore_patterns(".search-index*"))
+    background = BackgroundIndex(stage_dir_for(site), pages=3, cache_dir=tmp_path / "c").start()
+    background.submit("about/index.html", (site / "about" / "index.html").read_text("utf-8"))
+    background.submit("broken/index.html", None)  # type: ignore[arg-type]
+    assert background.finish() is False
+    assert not stage_dir_for(site).exists()
+    info = build_index(site, cache_dir=tmp_path / "c", stage=None)
+    assert info.unchanged == 0 and info.pages > 40
 
 
 def test_incremental_index_replaces_changed_pages_without_duplicates(demo_site: Path,
@@ -259,34 +280,41 @@ def test_generated_page_takes_level_of_longest_owning_url() -> None:
         settings.docs_confidentiality
 
 
-def test_dirty_builds_count_only_pages_that_will_render(tmp_path: Path) -> None:
-    """Under --dirty the background processes are started only when enough pages changed:
-    pages_to_render counts sources newer than their output (all pages otherwise)."""
+def test_stalled_background_worker_is_given_up(demo_site: Path, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker that makes no progress (here: stopped with SIGSTOP) is given up after STALL
+    seconds without progress: finish says so, the worker is killed, its stage removed."""
     import os
+    import signal
 
-    from mkdocs.structure.files import File
+    from kb import search_background
+    from kb.search_background import BackgroundIndex
 
-    from kb import search_prewarm
+    monkeypatch.setattr(search_background, "STALL", 2.0)
+    site = tmp_path / "site"
+    background = BackgroundIndex(site / ".stage", pages=1, cache_dir=tmp_path / "c").start()
+    os.kill(background.worker.pid, signal.SIGSTOP)
+    background.submit("about/index.html", _article_page(demo_site))
+    assert background.finish() is False
+    assert not background.worker.is_alive() and not (site / ".stage").exists()
 
-    docs, site = tmp_path / "docs", tmp_path / "site"
-    files = []
-    for i in range(3):
-        (docs / f"p{i}").mkdir(parents=True)
-        (docs / f"p{i}" / "index.md").write_text("# 页\n", "utf-8")
-        files.append(File(f"p{i}/index.md", str(docs), str(site), True))
-    for f in files[:2]:  # two pages built after their source was written
-        Path(f.abs_dest_path).parent.mkdir(parents=True, exist_ok=True)
-        Path(f.abs_dest_path).write_text("<html></html>", "utf-8")
-        os.utime(f.abs_dest_path, (os.path.getmtime(f.abs_src_path) + 5,) * 2)
-    try:
-        search_prewarm.dirty_builds = False
-        assert search_prewarm.pages_to_render(files) == 3
-        search_prewarm.dirty_builds = True
-        assert search_prewarm.pages_to_render(files) == 1
-        os.utime(files[0].abs_src_path, (os.path.getmtime(files[0].abs_dest_path) + 5,) * 2)
-        assert search_prewarm.pages_to_render(files) == 2
-    finally:
-        search_prewarm.dirty_builds = False
+
+def test_background_index_only_for_a_cold_build(demo_site: Path, tmp_path: Path) -> None:
+    """The background worker is for a site folder without an index of the current analysis
+    (first, clean and publish builds); a rebuild over an index (``mkdocs serve``, ``--dirty``)
+    updates that index after the build instead."""
+    import json
+
+    from search.indexer import needs_stage
+
+    assert not needs_stage(demo_site)
+    assert needs_stage(tmp_path)
+    index = tmp_path / ".search-index"
+    shutil.copytree(demo_site / ".search-index", index)
+    assert not needs_stage(tmp_path)
+    info = json.loads((index / "build.json").read_text("utf-8"))
+    (index / "build.json").write_text(json.dumps({**info, "analysis": "older"}), "utf-8")
+    assert needs_stage(tmp_path)
 
 
 def test_index_update_knows_rewritten_identical_pages_by_their_bytes(

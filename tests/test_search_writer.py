@@ -1,6 +1,6 @@
-"""Index writing (issue 11): our segment writer writes what Whoosh writes, staged indexes written
-during the build (two processes, segments merged as files) equal a plain index of the same
-site, and everything that could go stale in a stage is caught by ``build_index``."""
+"""Index writing (issues 11, 18): our segment writer writes what Whoosh writes, the index staged
+during the build by the background worker equals a plain index of the same site, and everything
+that could go stale in a stage is caught by ``build_index``."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from whoosh import index as whoosh_index
 
-from kb.search_prewarm import Prewarmer
+from kb.search_background import BackgroundIndex
 from search import SearchEngine, build_index, index_dir_for
-from search.documents import analyze_sliced, forget_prepared, prepare_content
-from search.extract import ARTICLE_OPEN, slice_page
+from search.documents import analyze_sliced
+from search.extract import slice_page
 from search.indexer import analysis_salt, html_pages, page_key, stage_dir_for
 from search.schema import make_schema
-from search.writer import IndexBuilder, merge_stages, read_manifest
+from search.writer import IndexBuilder
 
 QUERIES = ("VPN", "口令", "数据备份", "机房", "OA 请假")
 
@@ -91,33 +91,6 @@ def _segment_files(folder: Path) -> dict[str, bytes]:
             for name in packed.list()}
 
 
-def test_merge_stages_joins_segments_and_manifests(demo_site: Path, tmp_path: Path) -> None:
-    """Two stages of disjoint pages become one index: all segments, all pages, searchable."""
-    pages = _analysed(demo_site)
-    half = len(pages) // 2
-    salt = analysis_salt()
-    folders = []
-    for name, part in (("a", pages[:half]), ("b", pages[half:])):
-        builder = IndexBuilder(tmp_path / name, salt)
-        for i, (rel, key, (docs, words)) in enumerate(part):
-            builder.add(rel, key, docs, words)
-            if i % 10 == 9:
-                builder.commit(merge=False)
-        builder.finish({}, 0.0, lexicon=False, merge=False)
-        folders.append(tmp_path / name)
-    assert merge_stages(folders[0], [folders[1]])
-    manifest = read_manifest(folders[0], salt)
-    assert manifest is not None and set(manifest["pages"]) == {rel for rel, _, _ in pages}
-    merged = _snapshot(folders[0])
-
-    whole = IndexBuilder(tmp_path / "whole", salt)
-    for rel, key, (docs, words) in pages:
-        whole.add(rel, key, docs, words)
-    whole.commit()
-    assert merged == _snapshot(tmp_path / "whole")
-    assert not merge_stages(tmp_path / "missing", [folders[1]])
-
-
 def _site_copy(demo_site: Path, tmp_path: Path) -> Path:
     site = tmp_path / "site"
     shutil.copytree(demo_site, site, ignore=shutil.ignore_patterns(".search-index*"))
@@ -129,21 +102,28 @@ def _results(site: Path) -> dict[str, list[str]]:
     return {q: [h["url"] for h in engine.search(q).to_dict()["hits"]] for q in QUERIES}
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_staged_index_equals_a_plain_index(demo_site: Path, tmp_path: Path,
-                                           workers: int) -> None:
-    """Pages staged during the build (one process, or two each with its share of the pages)
-    give the index a plain build_index gives: same sections and postings, same answers;
-    nothing re-analysed."""
-    site = _site_copy(demo_site, tmp_path)
+def _stage(site: Path, cache: Path, pages: int, fallback: bool = False) -> Path:
+    """Hand every page of ``site`` to a background worker sized for a build of ``pages``
+    pages (its segment size), as a build would; return the complete stage."""
     stage = stage_dir_for(site)
-    pre = Prewarmer(tmp_path / "cache", stage=stage, segment_pages=7, workers=workers)
-    rels = html_pages(site)
-    for rel in rels:
-        pre.submit(rel, (site / rel).read_text("utf-8"))
-    pre.stop(60, drain=True)
-    pre.close()
-    assert not any(stage.parent.glob(f"{stage.name}-*")), "other stages are merged away"
+    with BackgroundIndex(stage, pages=pages, cache_dir=cache,
+                         fallback=fallback) as background:
+        for rel in html_pages(site):
+            background.submit(rel, (site / rel).read_text("utf-8"))
+        assert background.finish()
+    return stage
+
+
+def test_staged_index_equals_a_plain_index(demo_site: Path, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages staged during the build (in several segments) give the index a plain
+    build_index gives: same sections and postings, same answers; nothing re-analysed."""
+    from kb import search_background
+
+    monkeypatch.setattr(search_background, "MIN_SEGMENT_PAGES", 7)
+    site = _site_copy(demo_site, tmp_path)
+    stage = _stage(site, tmp_path / "cache", 7)
+    assert len(list(stage.glob("*.seg"))) > 3  # committed along the way, not at the end
     staged = build_index(site, cache_dir=tmp_path / "cache", stage=stage)
     assert not stage.exists() and staged.analysed == 0 and staged.unchanged == staged.pages
     snapshot, answers = _snapshot(index_dir_for(site)), _results(site)
@@ -164,12 +144,7 @@ def test_page_changed_after_staging_is_indexed_again(demo_site: Path, tmp_path: 
     """A page whose written HTML differs from what was staged (a later hook rewrote it) is
     analysed again; a staged page that is gone from the site is dropped."""
     site = _site_copy(demo_site, tmp_path)
-    stage = stage_dir_for(site)
-    pre = Prewarmer(tmp_path / "cache", stage=stage, segment_pages=5, workers=1)
-    for rel in html_pages(site):
-        pre.submit(rel, (site / rel).read_text("utf-8"))
-    pre.stop(60, drain=True)
-    pre.close()
+    stage = _stage(site, tmp_path / "cache", 5)
     page = site / "about" / "index.html"
     page.write_text(page.read_text("utf-8").replace("</h1>", "</h1><p>写入后改动的段落。</p>", 1),
                     "utf-8")
@@ -196,34 +171,17 @@ def test_incomplete_stage_is_discarded(demo_site: Path, tmp_path: Path) -> None:
 
 
 def test_stopped_stage_leaves_no_folder(demo_site: Path, tmp_path: Path) -> None:
-    """Stopping without draining abandons the stage: no half-written folder stays behind."""
+    """Closing the worker before the end of the build abandons the stage: no half-written
+    folder (nor fallback segments) stays behind, and no worker."""
     site = _site_copy(demo_site, tmp_path)
     stage = stage_dir_for(site)
-    pre = Prewarmer(tmp_path / "cache", stage=stage, segment_pages=5, workers=2)
+    background = BackgroundIndex(stage, pages=5, cache_dir=tmp_path / "cache",
+                                 fallback=True).start()
     for rel in html_pages(site):
-        pre.submit(rel, (site / rel).read_text("utf-8"))
-    pre.stop(60)
-    pre.close()
-    assert not stage.exists() and not any(stage.parent.glob(f"{stage.name}-*"))
-
-
-def test_prepared_sections_give_the_same_analysis(demo_site: Path) -> None:
-    """Section texts analysed from the converted Markdown before the page is built are used
-    as they are: the page's documents are exactly those of a fresh analysis."""
-    rel = "manuals/vpn/02-windows/index.html"
-    html = (demo_site / rel).read_text("utf-8")
-    sliced = slice_page(html)
-    fresh = analyze_sliced(rel, sliced)
-    start = html.find(ARTICLE_OPEN)
-    content = html[html.find(">", start) + 1: html.find("</article>", start)]
-    forget_prepared()
-    assert prepare_content(content) >= 3
-    from search import documents
-
-    before = len(documents._prepared)
-    assert analyze_sliced(rel, sliced) == fresh
-    assert len(documents._prepared) < before  # prepared texts were used (and let go)
-    forget_prepared()
+        background.submit(rel, (site / rel).read_text("utf-8"))
+    background.close()
+    assert not background.worker.is_alive()
+    assert not list(site.glob(".search-index.stage*"))
 
 
 def test_staged_fallback_segments_equal_what_the_index_gives(demo_site: Path,
@@ -252,12 +210,7 @@ def test_fallback_writer_takes_staged_segments(demo_site: Path, tmp_path: Path) 
 
     site = _site_copy(demo_site, tmp_path)
     (site / search_fallback.STATE_FILE).unlink()
-    stage = stage_dir_for(site)
-    pre = Prewarmer(tmp_path / "cache", stage=stage, segment_pages=9, workers=2, fallback=True)
-    for rel in html_pages(site):
-        pre.submit(rel, (site / rel).read_text("utf-8"))
-    pre.stop(60, drain=True)
-    pre.close()
+    stage = _stage(site, tmp_path / "cache", 9, fallback=True)
     assert list(site.glob(f".search-index.stage*{search_fallback.STAGED_SUFFIX}"))
     build_index(site, cache_dir=tmp_path / "cache", stage=stage)
     plugin = SimpleNamespace(config=SimpleNamespace(enabled=True), search_index=None)

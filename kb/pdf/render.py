@@ -5,9 +5,11 @@
   :func:`check_fonts` makes sure each configured family resolves to a readable font file of that
   family; otherwise WeasyPrint would silently fall back to another font.
 * :func:`render_all` renders the documents whose cache key is not in the cache over all cores
-  (:class:`concurrent.futures.ProcessPoolExecutor`), then copies every PDF from the cache into
-  the site. The key is a hash of the print HTML, every local file it loads, the WeasyPrint
-  version and the font files, so an unchanged PDF is never rendered twice.
+  (spawned worker processes owned by a ``with`` block, :func:`kb.workers.pool`), then copies
+  every PDF from the cache into the site. The key is a hash of the print HTML, every local
+  file it loads, the WeasyPrint version and the font files, so an unchanged PDF is never
+  rendered twice. A complete build then prunes the cache of the PDFs that no audience's last
+  build used (:mod:`kb.pdf.cache`).
 * WeasyPrint's log records are collected in the worker and returned: errors (an image that cannot
   be loaded) fail the PDF, warnings are passed on to ``mkdocs.plugins.kb.pdf`` naming the page.
 """
@@ -20,13 +22,13 @@ import os
 import shutil
 import subprocess
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 from kb.errors import ContentError
+from kb.pdf.cache import PdfCache
 from kb.pdf.document import PrintDocument
 
 log = logging.getLogger("mkdocs.plugins.kb.pdf")
@@ -186,20 +188,37 @@ class RunReport:
     pages: dict[str, int] = field(default_factory=dict)  # site path -> page count (rendered)
     seconds: float = 0.0
     render_seconds: dict[str, float] = field(default_factory=dict)
+    pruned: int = 0  # cache files removed after the run (no audience's last build used them)
 
 
 def render_all(documents: list[PrintDocument], *, site_dir: str, cache_dir: str,
-               version: str, workers: int = 0) -> tuple[RunReport, list[ContentError]]:
-    """Bring every document's PDF into the site, rendering only those not in the cache."""
+               version: str, workers: int = 0,
+               scope: str | None = None) -> tuple[RunReport, list[ContentError]]:
+    """Bring every document's PDF into the site, rendering only those not in the cache.
+    ``scope`` (the audience) names a complete build: the keys it used are recorded and the
+    cache is pruned of what no scope's last build used (:mod:`kb.pdf.cache`)."""
     started = time.perf_counter()
-    cache = Path(cache_dir)
+    cache = PdfCache(cache_dir)
     report = RunReport()
+    keys = [doc.digest(site_dir, version) for doc in documents]
+    with cache.in_use():
+        errors = _render_missing(documents, keys, cache, site_dir, workers, report)
+    if scope is not None and not errors:
+        cache.record(scope, keys)
+        report.pruned = len(cache.prune() or [])
+    report.seconds = round(time.perf_counter() - started, 3)
+    (cache.folder / "last-run.json").write_text(
+        json.dumps(asdict(report), ensure_ascii=False, indent=1), encoding="utf-8")
+    return report, errors
+
+
+def _render_missing(documents: list[PrintDocument], keys: list[str], cache: PdfCache,
+                    site_dir: str, workers: int, report: RunReport) -> list[ContentError]:
+    """Render the documents missing from the cache; copy them all into the site."""
     errors: list[ContentError] = []
     jobs: list[tuple[PrintDocument, Job]] = []
-    keys = [doc.digest(site_dir, version) for doc in documents]
-    cached_files = [cache / f"{key[:2]}/{key}.pdf" for key in keys]
-    for doc, cached in zip(documents, cached_files):
-        key = cached.stem
+    cached_files = [cache.path(key) for key in keys]
+    for doc, key, cached in zip(documents, keys, cached_files):
         if cached.is_file():
             report.reused.append(doc.target.output)
         else:
@@ -222,11 +241,7 @@ def render_all(documents: list[PrintDocument], *, site_dir: str, cache_dir: str,
             dest = Path(site_dir, doc.target.output)
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(cached, dest)
-    report.seconds = round(time.perf_counter() - started, 3)
-    cache.mkdir(parents=True, exist_ok=True)
-    (cache / "last-run.json").write_text(json.dumps(asdict(report), ensure_ascii=False, indent=1),
-                                         encoding="utf-8")
-    return report, errors
+    return errors
 
 
 def _run(jobs: list[Job], workers: int) -> list[Result]:
@@ -235,8 +250,10 @@ def _run(jobs: list[Job], workers: int) -> list[Result]:
     count = min(len(jobs), workers or os.cpu_count() or 1)
     if count == 1:
         return [render_job(job) for job in jobs]
+    from kb.workers import pool
+
     # biggest documents first, so one long manual does not start last
     order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i].html))
-    with ProcessPoolExecutor(max_workers=count) as pool:
-        done = dict(zip(order, pool.map(render_job, [jobs[i] for i in order])))
+    with pool(count) as workers:
+        done = dict(zip(order, workers.imap(render_job, [jobs[i] for i in order], chunksize=1)))
     return [done[i] for i in range(len(jobs))]

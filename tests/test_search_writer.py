@@ -17,6 +17,7 @@ from search.documents import analyze_sliced
 from search.extract import slice_page
 from search.indexer import analysis_salt, html_pages, page_key, stage_dir_for
 from search.schema import make_schema
+from search.whoosh_compat import segment_files
 from search.writer import IndexBuilder
 
 QUERIES = ("VPN", "口令", "数据备份", "机房", "OA 请假")
@@ -74,21 +75,9 @@ def test_segment_writer_writes_what_whoosh_writes(demo_site: Path, tmp_path: Pat
     assert len(stock["stored"]) > 200 and len(stock["terms"]) > 1000
     assert mine == stock
     # byte for byte: postings with their block statistics, term infos, length columns
-    stock_files, our_files = _segment_files(stock_dir), _segment_files(tmp_path / "ours")
+    stock_files, our_files = segment_files(stock_dir), segment_files(tmp_path / "ours")
     assert {".pst", ".trm", "._stored.col"} <= {name[name.find("."):] for name in stock_files}
     assert our_files == stock_files
-
-
-def _segment_files(folder: Path) -> dict[str, bytes]:
-    """The files packed in the one segment of the index in ``folder`` (segment id left out)."""
-    from whoosh.filedb.filestore import FileStorage
-    from whoosh.index import TOC
-
-    storage = FileStorage(str(folder))
-    (segment,) = TOC.read(storage, whoosh_index._DEF_INDEX_NAME).segments
-    packed = segment.open_compound_file(storage)
-    return {name.replace(segment.segid, ""): packed.open_file(name).read()
-            for name in packed.list()}
 
 
 def _site_copy(demo_site: Path, tmp_path: Path) -> Path:

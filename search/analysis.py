@@ -28,16 +28,16 @@ from functools import lru_cache
 
 from whoosh.lang.porter import stem as _porter
 
+from search.cjk import CJK, CJK_CHAR
 from search.lexicon import segmenter
 from search.whoosh_compat import encode_count, encode_positions
 
 #: bump when the analysis output changes, so cached analyses are recomputed
 ANALYSIS_VERSION = "8"
 
-CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _RUN = re.compile(rf"([{CJK}]+)|([a-z0-9]+(?:[._\-][a-z0-9]+)*[+#]*)")
 _SEP = re.compile(r"[._\-]")
-_IS_CJK = re.compile(rf"[{CJK}]")
+_IS_CJK = CJK_CHAR
 
 Token = tuple[str, int]  # (term, position)
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 
 from search.analysis import pinyin_key
+from search.cjk import is_cjk
 from search.schema import make_schema
 from search.whoosh_compat import SegmentWriter
 
@@ -201,7 +202,7 @@ def _lexicon(reader, pages: dict[str, dict]) -> dict:
     homophones: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for tbytes in sorted(frequency):
         word = tbytes.decode("utf-8")
-        if 2 <= len(word) <= 4 and all("\u3400" <= c <= "\u9fff" for c in word):
+        if 2 <= len(word) <= 4 and all(map(is_cjk, word)):
             homophones[pinyin_key(word)].append((word, frequency[tbytes]))
     spell: dict[str, int] = defaultdict(int)
     for rel in sorted(pages):  # page order: the same lexicon however the index was written

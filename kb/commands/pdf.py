@@ -6,7 +6,9 @@ are given, limited to them (``extra.kb.pdf_only``), then copies the PDFs into ``
 ``manuals/oa/index.md`` or ``manuals/oa`` → the whole manual and its chapters,
 ``policies/network.md``, ``docs/training/backup-practice.md``) or a folder (every PDF below it).
 PDFs whose inputs did not change come from the cache (``extra.kb.pdf_cache_dir``).
-Exit code 0 on success, 1 when the build or a PDF failed, 2 when a PATH has no PDF.
+Exit code 0 on success, 1 when the build or a PDF failed, 2 when a PATH has no PDF (known from
+the project's catalog before anything is built). The build runs as every in-process build does
+(:func:`kb.buildrun.run_build`); this build's PDFs are read from its state (:mod:`kb.buildstate`).
 """
 
 from __future__ import annotations
@@ -34,34 +36,32 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
 
 
 def run(args: argparse.Namespace) -> int:
-    from mkdocs.commands.build import build
-    from mkdocs.config import load_config
-
-    from kb import print as kb_print
+    from kb import buildstate
+    from kb.buildrun import run_build
 
     _logging()
+    missing = _unknown_paths(args.config_file, args.paths)  # before building anything
+    if missing is None:
+        return 1
+    if missing:
+        return _no_pdf(missing)
     out = Path(args.output)
     with tempfile.TemporaryDirectory(prefix="kb-pdf-") as site_dir:
-        try:
-            config = load_config(args.config_file, site_dir=site_dir)
-            extra_kb = config["extra"].setdefault("kb", {})
-            extra_kb["pdf"] = True
-            extra_kb["pdf_only"] = [p.rstrip("/") for p in args.paths]
-            build(config)
-        except MkDocsException as exc:
-            print(f"kb pdf: {exc}", file=sys.stderr)
+        built = run_build(args.config_file, site_dir, strict=False, kb_overrides={
+            "pdf": True, "pdf_only": [p.rstrip("/") for p in args.paths]})
+        for problem in [*built.content_errors, *([built.failure] if built.failure else [])]:
+            print(f"kb pdf: {problem}", file=sys.stderr)
+        if built.failure or built.content_errors:
             return 1
-        state = kb_print.last_build()
+        assert built.config is not None
+        state = buildstate.of(built.config).print
         if state is None:
             print("kb pdf: hooks/print.py is not listed under hooks: in mkdocs.yml",
                   file=sys.stderr)
             return 1
         missing = [p for p in args.paths if not any(t.selected_by([p]) for t in state.targets)]
-        if missing:
-            for path in missing:
-                print(f"kb pdf: {path}: expected a policy, a manual (folder or index.md), a "
-                      "chapter or a course of this build, found no PDF for it", file=sys.stderr)
-            return 2
+        if missing:  # a draft, or a page the build left out for its audience
+            return _no_pdf(missing)
         out.mkdir(parents=True, exist_ok=True)
         report = state.report
         for target in state.targets:
@@ -70,6 +70,31 @@ def run(args: argparse.Namespace) -> int:
             how = "rendered" if report and target.output in report.rendered else "cached"
             print(f"{out / name}  ({how})  {target.repo_path}")
     return 0
+
+
+def _no_pdf(paths: list[str]) -> int:
+    for path in paths:
+        print(f"kb pdf: {path}: expected a policy, a manual (folder or index.md), a "
+              "chapter or a course of this build, found no PDF for it", file=sys.stderr)
+    return 2
+
+
+def _unknown_paths(config_file: str, paths: list[str]) -> list[str] | None:
+    """The PATHs no PDF of the project answers (read from its catalog, before any build);
+    None when the project cannot be read (the reason is printed)."""
+    from kb.catalog import load as load_catalog
+    from kb.config import audience
+    from kb.pdf.targets import targets_of
+
+    if not paths:
+        return []
+    try:
+        catalog, _ = load_catalog(config_file)
+    except (OSError, MkDocsException) as exc:
+        print(f"kb pdf: {exc}", file=sys.stderr)
+        return None
+    targets = targets_of(catalog, audience())
+    return [p for p in paths if not any(t.selected_by([p.rstrip("/")]) for t in targets)]
 
 
 def _logging() -> None:

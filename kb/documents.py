@@ -72,7 +72,7 @@ def doc_link(doc_id: str, catalog: Catalog, from_url: str, source: Entry | None 
     if hidden is not None:
         from kb.audience import restricted_reference  # kb.audience imports this module
 
-        return restricted_reference(source, field, hidden)
+        return restricted_reference(source, field, hidden, catalog.audience)
     return Markup("{}").format(doc_id)
 
 
@@ -172,7 +172,7 @@ def meta_tags(entry: Entry) -> list[Markup]:
 
 
 def page_top(entry: Entry, catalog: Catalog, today: _dt.date, warning_days: int) -> list[Markup]:
-    """Fragments for ``page.kb_top``: banners first, then the control block."""
+    """Fragments for the page's top slot (:func:`kb.slots.slots`): banners first, then the control block."""
     review = ReviewState.of(entry, today, warning_days)
     block = control_block(entry, catalog, review)
     return banners(entry, catalog, review) + ([block] if block is not None else [])

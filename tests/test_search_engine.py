@@ -24,7 +24,7 @@ MAIN_HTML = """{% extends "base.html" %}
 {%- if page and page.meta and page.meta[k] is defined %}
 <meta name="kb:{{ k }}" content="{{ page.meta[k] | join(',') if page.meta[k] is sequence and page.meta[k] is not string else page.meta[k] }}">
 {%- endif %}{% endfor %}
-{%- if page and page.kb_head %}{{ page.kb_head | join("\n") }}{% endif %}
+{%- if page and page.kb_slots %}{{ page.kb_slots.head | join("\n") }}{% endif %}
 {% endblock %}
 """
 

@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import loaded_config
 from whoosh import index as whoosh_index
 
 from kb.search_background import BackgroundIndex
@@ -190,10 +191,10 @@ def test_staged_fallback_segments_equal_what_the_index_gives(demo_site: Path,
     assert compared > 40
 
 
-def test_fallback_writer_takes_staged_segments(demo_site: Path, tmp_path: Path) -> None:
+def test_fallback_writer_takes_staged_segments(demo_site: Path, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """A build that staged its index writes the same search_index.json, segmenting nothing."""
     import json
-    from types import SimpleNamespace
 
     from kb import search_fallback
 
@@ -202,17 +203,15 @@ def test_fallback_writer_takes_staged_segments(demo_site: Path, tmp_path: Path) 
     stage = _stage(site, tmp_path / "cache", 9, fallback=True)
     assert list(site.glob(f".search-index.stage*{search_fallback.STAGED_SUFFIX}"))
     build_index(site, cache_dir=tmp_path / "cache", stage=stage)
-    plugin = SimpleNamespace(config=SimpleNamespace(enabled=True), search_index=None)
-    config = SimpleNamespace(plugins={search_fallback.PLUGIN: plugin}, site_dir=str(site))
-    plugin.search_index = search_fallback.DeferredIndex({"lang": ["zh"]})
+    config = loaded_config(site)  # Material's search plugin given our deferred index
+    assert isinstance(config.plugins[search_fallback.PLUGIN].search_index,
+                      search_fallback.DeferredIndex)
     segmented: list[int] = []
     real = search_fallback._segment_pages
-    search_fallback._segment_pages = lambda secs, *a, **k: (segmented.append(len(secs)),
-                                                            real(secs, *a, **k))[1]
-    try:
-        search_fallback.write(config, index_dir_for(site), cache_dir=tmp_path / "seg")
-    finally:
-        search_fallback._segment_pages = real
+    monkeypatch.setattr(search_fallback, "_segment_pages", lambda secs, *a, **k: (
+        segmented.append(len(secs)), real(secs, *a, **k))[1])
+    search_fallback.write(config, index_dir_for(site), cache_dir=tmp_path / "seg")
+    monkeypatch.undo()
     assert segmented == [0] and not list(site.glob(".search-index.stage*"))
     staged = json.loads((site / "search" / "search_index.json").read_text("utf-8"))["docs"]
     (site / search_fallback.STATE_FILE).unlink()

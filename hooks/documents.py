@@ -1,6 +1,6 @@
 """Hook: controlled documents — catalog, validation, control block, registers, ``kb:`` meta tags.
 
-Thin glue from MkDocs events to :mod:`kb.catalog`, :mod:`kb.documents` and :mod:`kb.registers`.
+Thin glue from MkDocs events to :mod:`kb.content.catalog`, :mod:`kb.documents.control` and :mod:`kb.documents.registers`.
 Errors found in ``on_files`` (and any a later hook adds to the build's ``catalog.errors`` in its
 own ``on_files``) are raised together in ``on_nav``, before any page is read or written.
 """
@@ -16,20 +16,20 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
 from kb import buildstate
-from kb import catalog as kb_catalog
-from kb.audience import AudienceState
-from kb.audience import apply as apply_audience
+from kb.content import catalog as kb_catalog
+from kb.audience.filter import AudienceState
+from kb.audience.filter import apply as apply_audience
 from kb.clock import today
 from kb.config import preview
-from kb.documents import meta_tags, page_top
+from kb.documents.control import meta_tags, page_top
 from kb.errors import raise_collected
-from kb.registers import replace_markers
-from kb.slots import slots
+from kb.documents.registers import replace_markers
+from kb.content.slots import slots
 
 
 def on_files(files: Files, *, config: MkDocsConfig) -> Files:
     """Parse and validate every page once; leave drafts out unless ``KB_PREVIEW=1``, and pages
-    above ``KB_AUDIENCE`` with the files only they use (:func:`kb.audience.apply`)."""
+    above ``KB_AUDIENCE`` with the files only they use (:func:`kb.audience.filter.apply`)."""
     state = buildstate.of(config)
     catalog = kb_catalog.build_catalog(files, state.settings, state.roots)
     state.catalog = catalog

@@ -1,6 +1,6 @@
 """Hook: printing — 下载 PDF / 打印 buttons on document pages, PDFs after the site is written.
 
-Thin glue from MkDocs events to :mod:`kb.print` (PDFs only when ``extra.kb.pdf: true``).
+Thin glue from MkDocs events to :mod:`kb.print.buttons` (PDFs only when ``extra.kb.pdf: true``).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
 from kb import buildstate
-from kb.print import PrintBuild
-from kb.slots import slots
+from kb.print.buttons import PrintBuild
+from kb.content.slots import slots
 
 #: content types whose pages get the buttons
 DOCUMENT_TYPES = ("policy", "manual", "chapter", "course")

@@ -1,6 +1,6 @@
 """Hook: content roots outside docs/ (policies/, manuals/) and repository-form links.
 
-Thin glue from MkDocs events to :mod:`kb.roots`.
+Thin glue from MkDocs events to :mod:`kb.content.roots`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from mkdocs.structure.pages import Page
 from mkdocs.plugins import event_priority
 
 from kb import buildstate
-from kb.roots import LinkState, RepoLinkExtension
+from kb.content.roots import LinkState, RepoLinkExtension
 
 
 @event_priority(100)  # first on_config of all: starts this build's state (kb/buildstate.py)

@@ -12,7 +12,7 @@ from mkdocs.plugins import event_priority
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
-from kb.slots import place_top, slots
+from kb.content.slots import place_top, slots
 
 
 @event_priority(-100)  # last on_page_context: after every hook that fills the top slot

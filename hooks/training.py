@@ -1,6 +1,6 @@
 """Hook: training — the 培训目录 on the training index page and 课程信息 on course pages.
 
-Thin glue from MkDocs events to :mod:`kb.training`.
+Thin glue from MkDocs events to :mod:`kb.documents.training`.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
 from kb import buildstate
-from kb.print import plan_targets
-from kb.slots import slots
-from kb.training import course_block, replace_marker
+from kb.print.buttons import plan_targets
+from kb.content.slots import slots
+from kb.documents.training import course_block, replace_marker
 
 
 class CoursePDFs(dict):

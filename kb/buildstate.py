@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
 
-    from kb.catalog import Catalog
+    from kb.content.catalog import Catalog
     from kb.config import KBSettings, Level
-    from kb.print import PrintBuild
+    from kb.print.buttons import PrintBuild
 
 #: the key of the state in ``config.plugins``
 NAME = "kb/build-state"
@@ -39,7 +39,7 @@ class BuildState:
 
     def __init__(self, config: MkDocsConfig) -> None:
         from kb.config import audience, kb_settings
-        from kb.roots import ContentRoots
+        from kb.content.roots import ContentRoots
 
         self.settings: KBSettings = kb_settings(config)
         self.roots: ContentRoots = ContentRoots.from_config(config, self.settings)
@@ -72,7 +72,7 @@ class BuildState:
         """This build's catalog, or one read from ``files`` now when ``hooks/documents.py`` is
         not listed (the hooks that only read the catalog also work alone)."""
         if self._catalog is None:
-            from kb.catalog import build_catalog
+            from kb.content.catalog import build_catalog
 
             self._catalog = build_catalog(files, self.settings, self.roots)
         return self._catalog

@@ -28,9 +28,9 @@ from functools import lru_cache
 
 from whoosh.lang.porter import stem as _porter
 
-from search.cjk import CJK, CJK_CHAR
 from search.lexicon import segmenter
 from search.whoosh_compat import encode_count, encode_positions
+from search.text import CJK, CJK_CHAR, normalize
 
 #: bump when the analysis output changes, so cached analyses are recomputed
 ANALYSIS_VERSION = "8"
@@ -40,11 +40,6 @@ _SEP = re.compile(r"[._\-]")
 _IS_CJK = CJK_CHAR
 
 Token = tuple[str, int]  # (term, position)
-
-
-def normalize(text: str) -> str:
-    """NFKC (full-width to half-width) and lower case."""
-    return unicodedata.normalize("NFKC", text).lower().strip()
 
 
 def has_cjk(text: str) -> bool:

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from search.analysis import normalize, runs
-from search.cjk import CJK
+from search.text import CJK
 
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 16

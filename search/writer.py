@@ -3,7 +3,7 @@
 :class:`IndexBuilder` owns one index folder that is not (yet) the live index: it adds the
 analysed sections of pages, deletes pages, commits segments and finally writes the page
 manifest (``pages.json``), the lexicon (``lexicon.json``) and ``build.json``. The indexer's last
-step uses it, and so does the background writer of a cold build (:mod:`kb.search_background`),
+step uses it, and so does the background writer of a cold build (:mod:`search.mkdocs.background`),
 which commits a segment every few hundred pages while MkDocs is still rendering.
 
 :class:`search.whoosh_compat.SegmentWriter` writes the segments: Whoosh's own segment writer
@@ -23,7 +23,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 
 from search.analysis import pinyin_key
-from search.cjk import is_cjk
+from search.text import is_cjk
 from search.schema import make_schema
 from search.whoosh_compat import SegmentWriter
 

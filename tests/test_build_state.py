@@ -71,7 +71,7 @@ ALLOWED_CALLS = {
 }
 #: the one module-level variable a function may rebind, and why
 ALLOWED_GLOBALS = {
-    ("kb/generated.py", "_serving_dirty"):
+    ("kb/notices/generated.py", "_serving_dirty"):
         "process-wide: MkDocs tells only the first config's hooks (on_startup) that this process "
         "is `mkdocs serve --dirty`; later rebuilds load new hook modules that never hear it",
 }

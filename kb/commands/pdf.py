@@ -82,9 +82,9 @@ def _no_pdf(paths: list[str]) -> int:
 def _unknown_paths(config_file: str, paths: list[str]) -> list[str] | None:
     """The PATHs no PDF of the project answers (read from its catalog, before any build);
     None when the project cannot be read (the reason is printed)."""
-    from kb.catalog import load as load_catalog
+    from kb.content.catalog import load as load_catalog
     from kb.config import audience
-    from kb.pdf.targets import targets_of
+    from kb.print.targets import targets_of
 
     if not paths:
         return []

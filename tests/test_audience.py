@@ -584,3 +584,28 @@ def test_archived_pages_take_their_documents_level(demo_site: Path) -> None:
     assert levels("policies/network/") == ["内部"]
     assert levels("policies/XXZX-ZD-005/v1.0/") == ["内部"]
     assert levels("policies/XXZX-ZD-005/diff/v1.0-v2.0/") == ["内部"]
+
+
+def test_generated_page_takes_level_of_longest_owning_url() -> None:
+    """page_level (O(URL length) lookup): a generated page takes the level of the entry with the
+    longest URL that starts its own, raised to its declared level; no owner: the default."""
+    from kb.audience.filter import page_level
+    from kb.content.catalog import Catalog, Entry
+    from kb.config import KBSettings
+
+    def entry(url: str, level: str) -> Entry:
+        return Entry(repo_path=url + "x.md", src_uri=url + "x.md", url=url, type="policy",
+                     meta=None, front=None, level=level)  # type: ignore[arg-type]
+
+    catalog = Catalog(entries=[entry("policies/", "public"), entry("policies/a/", "confidential"),
+                               entry("policies/ab/", "internal"), entry("", "public")])
+    settings = KBSettings()
+    assert page_level("gen.md", "policies/a/v1.0/", "gen.md", catalog, settings) == "confidential"
+    assert page_level("gen.md", "policies/ab/diff/", "gen.md", catalog, settings) == "internal"
+    assert page_level("gen.md", "policies/other/", "gen.md", catalog, settings) == "public"
+    assert page_level("gen.md", "policies/other/", "gen.md", catalog, settings,
+                      "internal") == "internal"
+    catalog.entries.append(entry("policies/other/", "confidential"))
+    assert page_level("gen.md", "policies/other/", "gen.md", catalog, settings) == "confidential"
+    assert page_level("gen.md", "elsewhere/", "docs/gen.md", catalog, settings) == \
+        settings.docs_confidentiality

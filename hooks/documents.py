@@ -78,7 +78,7 @@ def on_page_context(context: dict[str, Any], *, page: Page, config: MkDocsConfig
         return context
     head = getattr(page, "kb_head", None) or []
     top = getattr(page, "kb_top", None) or []
-    head += meta_tags(entry)
+    head += meta_tags(entry, today())
     top += page_top(entry, kb_catalog.current(), today(), _settings.review_warning_days)
     page.kb_head, page.kb_top = head, top  # type: ignore[attr-defined]
     return context

@@ -40,7 +40,7 @@ def on_files(files: Files, *, config: MkDocsConfig) -> Files:
         _catalog = kb_catalog.build_catalog(files, _settings,
                                             ContentRoots.from_config(config, _settings))
     _pdf_links = {t.repo_path: t.output for t in plan_targets(_catalog, _settings, audience())
-                  if t.kind == "course"}
+                  if t.kind == "course" and t.edition != "trainer"}
     return files
 
 

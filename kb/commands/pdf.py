@@ -1,4 +1,5 @@
-"""``kb pdf [PATH ...] [-f mkdocs.yml] [-o DIR]``: PDFs of chapters, manuals, policies, courses.
+"""``kb pdf [PATH ...] [-f mkdocs.yml] [-o DIR] [--paper A5] [--booklet] [--draft]``: PDFs of
+chapters, manuals, policies, courses.
 
 Builds the site into a temporary folder with PDFs switched on (``extra.kb.pdf``) and, when PATHs
 are given, limited to them (``extra.kb.pdf_only``), then copies the PDFs into ``DIR`` (default
@@ -6,6 +7,9 @@ are given, limited to them (``extra.kb.pdf_only``), then copies the PDFs into ``
 ``manuals/oa/index.md`` or ``manuals/oa`` → the whole manual and its chapters,
 ``policies/network.md``, ``docs/training/backup-practice.md``) or a folder (every PDF below it).
 PDFs whose inputs did not change come from the cache (``extra.kb.pdf_cache_dir``).
+``--paper A5`` prints on A5 (default A4); ``--booklet`` also writes ``NAME-booklet.pdf``, the A5
+pages two per A4 landscape side in saddle-stitch order; ``--draft`` includes drafts and documents
+under review (``KB_PREVIEW=1``) and marks every page of the PDFs 征求意见稿 (a review copy).
 Exit code 0 on success, 1 when the build or a PDF failed, 2 when a PATH has no PDF.
 """
 
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import shutil
 import sys
 import tempfile
@@ -30,6 +35,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
                         help="source file or folder (default: every PDF of the site)")
     parser.add_argument("-f", "--config-file", default="mkdocs.yml", help="the site's mkdocs.yml")
     parser.add_argument("-o", "--output", default="pdf", help="folder for the PDFs (pdf/)")
+    parser.add_argument("--paper", choices=("A4", "A5"), default=None,
+                        help="paper size (default A4; A5 with --booklet)")
+    parser.add_argument("--booklet", action="store_true",
+                        help="also write NAME-booklet.pdf: 2-up A5 pages on A4 for folding")
+    parser.add_argument("--draft", action="store_true",
+                        help="review copy: drafts and documents under review included, every "
+                             "page marked 征求意见稿")
     parser.set_defaults(func=run)
 
 
@@ -38,19 +50,31 @@ def run(args: argparse.Namespace) -> int:
     from mkdocs.config import load_config
 
     from kb import print as kb_print
+    from kb.config import PREVIEW_ENV
+    from kb.pdf.booklet import impose
 
     _logging()
     out = Path(args.output)
     with tempfile.TemporaryDirectory(prefix="kb-pdf-") as site_dir:
+        preview = os.environ.get(PREVIEW_ENV)
         try:
+            if args.draft:
+                os.environ[PREVIEW_ENV] = "1"
             config = load_config(args.config_file, site_dir=site_dir)
             extra_kb = config["extra"].setdefault("kb", {})
             extra_kb["pdf"] = True
             extra_kb["pdf_only"] = [p.rstrip("/") for p in args.paths]
+            extra_kb["pdf_paper"] = args.paper or ("A5" if args.booklet else "A4")
+            extra_kb["pdf_draft"] = args.draft
             build(config)
         except MkDocsException as exc:
             print(f"kb pdf: {exc}", file=sys.stderr)
             return 1
+        finally:
+            if preview is None:
+                os.environ.pop(PREVIEW_ENV, None)
+            else:
+                os.environ[PREVIEW_ENV] = preview
         state = kb_print.last_build()
         if state is None:
             print("kb pdf: hooks/print.py is not listed under hooks: in mkdocs.yml",
@@ -69,6 +93,10 @@ def run(args: argparse.Namespace) -> int:
             shutil.copyfile(Path(site_dir, target.output), out / name)
             how = "rendered" if report and target.output in report.rendered else "cached"
             print(f"{out / name}  ({how})  {target.repo_path}")
+            if args.booklet:
+                folded = out / name.replace(".pdf", "-booklet.pdf")
+                sides = impose(out / name, folded)
+                print(f"{folded}  (booklet, {sides} sides)  {target.repo_path}")
     return 0
 
 

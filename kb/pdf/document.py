@@ -56,10 +56,12 @@ CREATED = "@@KB-CREATED@@"
 
 #: page size and the largest image that fits under a heading on one page (the page box less
 #: room for a heading and a caption)
-PAPER = {"A4": ("A4", "215mm"), "A5": ("A5", "140mm")}
+PAPER = {"A4": ("A4", "170mm"), "A5": ("A5", "115mm")}
 
-#: a table cell this short (characters) is never wrapped (公开, 2026-03-01)
-NOWRAP_CELL = 6
+#: a table cell this short (characters) is never wrapped (公开, 信息中心运维部): the longest limit
+#: whose unwrapped columns leave room (at most NOWRAP_ROOM characters across the table)
+NOWRAP_CELL = (8, 6, 4)
+NOWRAP_ROOM = 36
 #: numbers, dates, phone numbers and codes in cells are kept on one line (010-8888-8001)
 _NUMBERISH = re.compile(r"[0-9A-Za-z][0-9A-Za-z.:/+-]*[0-9][0-9A-Za-z.:/+-]*")
 #: code blocks up to this many lines are kept on one page; longer ones may break
@@ -222,7 +224,7 @@ class Assembler:
         options = self.options
         paper, image_height = PAPER[options.paper]
         page_url = urljoin(self.site_url, target.page_url) if self.site_url else None
-        watermark = [w for w in (target.level_label, options.audience_label and
+        watermark = [w for w in (f"{target.level_label}资料", options.audience_label and
                                  f"{options.audience_label}版") if w] \
             if target.level_label else []
         if options.draft:
@@ -403,12 +405,25 @@ def _insert_preface(article: etree._Element, title: etree._Element | None,
 
 def _paper_rules(article: etree._Element) -> None:
     """Table cells and code blocks: short cells and numbers never split, long code may break."""
-    for cell in article.xpath(".//td | .//th"):
-        text = _text(cell)
-        if 0 < len(text) <= NOWRAP_CELL:
-            cell.set("class", (cell.get("class", "") + " kb-nowrap").strip())
-        elif len(cell) == 0 and cell.text and _NUMBERISH.search(cell.text):
-            _wrap_numbers(cell)
+    for table in article.iter("table"):
+        rows = [[(cell, _text(cell)) for cell in row if cell.tag in ("td", "th")]
+                for row in table.iter("tr")]
+        limit = 0
+        for candidate in NOWRAP_CELL:
+            widths: dict[int, int] = {}
+            for row in rows:
+                for column, (_cell, text) in enumerate(row):
+                    if len(text) <= candidate:
+                        widths[column] = max(widths.get(column, 0), len(text))
+            if sum(widths.values()) <= NOWRAP_ROOM:
+                limit = candidate
+                break
+        for row in rows:
+            for cell, text in row:
+                if 0 < len(text) <= limit:
+                    cell.set("class", (cell.get("class", "") + " kb-nowrap").strip())
+                elif len(cell) == 0 and cell.text and _NUMBERISH.search(cell.text):
+                    _wrap_numbers(cell)
     for block in article.xpath(".//div[contains(concat(' ', @class, ' '), ' highlight ')]"):
         lines = "".join(block.itertext()).count("\n")
         if lines <= KEEP_CODE_LINES:

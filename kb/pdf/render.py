@@ -170,6 +170,7 @@ def render_job(job: Job) -> Result:
     try:
         document = _render(job, job.html)
         if job.compact_html is not None and _body_pages(document) <= SHORT_BODY_PAGES:
+            collect.records.clear()  # the messages of the layout that is kept
             document = _render(job, job.compact_html)
             result.compact = True
         result.pages = len(document.pages)

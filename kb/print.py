@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from markupsafe import Markup
 
@@ -109,9 +109,10 @@ class PrintBuild:
 
     def options(self) -> PrintOptions:
         """Paper, review copy, the uncontrolled-copy line, the audience, document numbers."""
-        return PrintOptions(self.settings.pdf_paper, self.settings.pdf_draft,
-                            self.settings.pdf_uncontrolled,
-                            CONFIDENTIALITY_LABELS[self.audience], self.references)
+        return PrintOptions(paper=self.settings.pdf_paper, draft=self.settings.pdf_draft,
+                            uncontrolled=self.settings.pdf_uncontrolled,
+                            audience_label=CONFIDENTIALITY_LABELS[self.audience],
+                            references=self.references)
 
     def render(self, site_dir: str, site_url: str | None, organisation: str) -> RunReport | None:
         """Render (or reuse) every PDF of this build into ``site_dir``; fail with errors naming
@@ -123,8 +124,9 @@ class PrintBuild:
             raise_collected(ContentError(t.repo_path, None, f"PDF font (extra.kb.{name})",
                                          expected, found)
                             for t in self.targets for name, expected, found in problems)
-        assembler = Assembler(site_dir, site_url, organisation, stylesheet(self.fonts()),
-                              self.options())
+        sans = next((f for f in fonts if f.family == self.fonts()["sans"]), fonts[0])
+        options = replace(self.options(), watermark_font=(sans.path, sans.index))
+        assembler = Assembler(site_dir, site_url, organisation, stylesheet(self.fonts()), options)
         documents, errors = [], []
         for target in self.targets:
             document, problems_ = assembler.document(target)

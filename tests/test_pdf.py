@@ -261,14 +261,14 @@ def test_chapter_document_control(chapter_pdf: Pdf, tmp_path: Path) -> None:
     from pypdf import PdfReader
 
     assert PdfReader(chapter_pdf.path).trailer["/Root"]["/PageMode"] == "/UseOutlines"
-    for number, text in enumerate(chapter_pdf.page_texts, 1):
-        assert "内部资料 · 内部版" in text or "内部资料·内部版" in flat(text), number
 
 
 def test_chapter_image_full_resolution_and_links(chapter_pdf: Pdf) -> None:
     """The screenshot is embedded at its full 1600×900; external links print their URL."""
     listing = run("pdfimages", "-list", chapter_pdf.path).splitlines()[2:]
-    assert [line.split()[3:5] for line in listing] == [["1600", "900"]]
+    sizes = [line.split()[3:5] for line in listing if line.split()[2] == "image"]
+    assert sizes.count(["1600", "900"]) == 1  # beside it only the watermark
+    assert len({tuple(size) for size in sizes}) == 2, listing
     flat = chapter_pdf.text.replace("\n", "").replace(" ", "")
     assert "（https://www.example.org/identity/password-reset-guide-for-staff-members.html）" in flat
     assert "■已领取账号" in flat and "□已修改初始密码" in flat
@@ -313,9 +313,9 @@ def test_manual_wide_table_and_long_code_not_clipped(manual_pdf: Pdf) -> None:
     width = float(re.search(r'<page width="([\d.]+)"', html).group(1))
     right_edges = [float(x) for x in re.findall(r'xMax="([\d.]+)"', html)]
     assert right_edges and max(right_edges) <= width - 20
-    flat = manual_pdf.text.replace("\n", "").replace(" ", "")
-    assert "把全部输出截图发给服务台" in flat
-    assert "会议室信息点默认关闭" in flat and "登记使用人" in flat  # last column of the table
+    raw = flat(run("pdftotext", "-raw", manual_pdf.path, "-"))  # text in the order it is set
+    assert "把全部输出截图发给服务台" in raw
+    assert "会议室信息点默认关闭" in raw and "登记使用人" in raw  # last column of the table
 
 
 # --------------------------------------------------------------------------- stress chapter
@@ -354,7 +354,7 @@ def test_stress_table_cells_and_mixed_paragraph(manual_pdf: Pdf) -> None:
     text = manual_pdf.page_texts[page - 1]
     assert re.search(r"OA\s+公开\s+010-8888-8001\s+2026-03-01\s+信息中心运维部", text), text
     assert re.search(r"VPN\s+内部\s+010-8888-8002\s+2025-11-15\s+信息中心网络组", text)
-    assert f"网络管理制度（{front(POLICY)['doc_id']} v{front(POLICY)['version']}）" in flat(text)
+    assert flat(f"网络管理制度（{front(POLICY)['doc_id']} v{front(POLICY)['version']}）") in flat(text)
     found = words(manual_pdf, manual_pdf.page_of("中英文混排"))
     start = next(i for i, w in enumerate(found) if "信息中心的办公" in w[4])
     end = next(i for i, w in enumerate(found) if "定位问题所在" in w[4])
@@ -387,22 +387,20 @@ def test_header_rule_is_one_line_and_body_below_it(manual_pdf: Pdf, tmp_path: Pa
 
 def test_watermark_on_every_page_of_an_internal_pdf(manual_pdf: Pdf, course_pdf: Pdf,
                                                     tmp_path: Path) -> None:
-    """An internal manual carries the faint diagonal 内部资料 · 内部版 on every page (pink
-    pixels in the renders); the public handout carries none."""
-    def pink(pdf: Pdf) -> list[int]:
-        stem = tmp_path / pdf.path.stem
-        run("pdftoppm", "-r", "20", "-png", pdf.path, stem)
-        counts = []
-        for png in sorted(tmp_path.glob(f"{pdf.path.stem}-*.png")):
-            from PIL import Image
-
-            image = Image.open(png).convert("RGB")
-            counts.append(sum(1 for r, g, b in image.getdata()
-                              if r > 240 and 200 < g < 240 and 200 < b < 245 and r - g > 8))
-        return counts
-
-    assert all(count > 20 for count in pink(manual_pdf)), pink(manual_pdf)
-    assert not any(pink(course_pdf))
+    """An internal manual carries the faint diagonal 内部资料 · 内部版 on every page: one image
+    (its words never mix into the page text) drawn on each page, visible in the render of a
+    text page; the public handout carries none."""
+    assert "内部版" not in manual_pdf.text
+    rows = [line.split() for line in run("pdfimages", "-list", manual_pdf.path).splitlines()[2:]]
+    marks = [row for row in rows if row[2] == "image" and row[3:5] != ["1600", "900"]
+             and row[3:5] != ["400", "1800"]]
+    assert sorted(int(row[0]) for row in marks) == list(range(1, manual_pdf.pages + 1))
+    assert len({row[10] for row in marks}) == 1  # one image object for all pages
+    image = page_image(manual_pdf, manual_pdf.page_of("修订记录", start=3), tmp_path, dpi=30)
+    tint = sum(1 for r, g, b in image.getdata()  # its red at 12 % over white
+               if abs(r - 246) <= 6 and abs(g - 225) <= 8 and abs(b - 229) <= 8)
+    assert tint > 50, tint
+    assert run("pdfimages", "-list", course_pdf.path).splitlines()[2:] == []
 
 
 def test_fonts_are_embedded_simplified_chinese(manual_pdf: Pdf, policy_pdf: Pdf) -> None:
@@ -563,7 +561,7 @@ def test_kb_pdf_draft_a5_booklet(pdf_project: Path, tmp_path: Path) -> None:
                           capture_output=True, text=True, env=build_env(), cwd=pdf_project)
     assert proc.returncode == 0, proc.stderr
     copy = Pdf(out / f"{front(draft)['doc_id']}.pdf")
-    assert re.search(r"^Page size:\s+419\.5\d* x 595\.2\d* pts \(A5\)",
+    assert re.search(r"^Page size:\s+419\.5\d* x 595\.2\d* pts",
                      run("pdfinfo", copy.path), re.M)
     for number, text in enumerate(copy.page_texts, 1):
         assert "征求意见稿" in text, number

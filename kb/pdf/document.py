@@ -76,6 +76,7 @@ class PrintOptions:
     draft: bool = False
     uncontrolled: str = "打印件为非受控文件，以网站现行版本为准"
     audience_label: str | None = None  # 内部: the audience of the build (watermark)
+    watermark_font: tuple[str, int] | None = None  # font file and index drawing the watermark
     #: site-relative URL of a controlled document's page -> "XXZX-ZD-001 v1.2"
     references: dict[str, str] = field(default_factory=dict)
 
@@ -239,7 +240,8 @@ class Assembler:
                 else f"生成于 {GENERATED}"),
             generated=GENERATED, created=CREATED, page_url=page_url,
             qr=Markup(qr_data_uri(page_url)) if page_url else None,
-            watermark=" · ".join(watermark))
+            watermark=Markup(watermark_data_uri(" · ".join(watermark), options.watermark_font))
+            if watermark and options.watermark_font else None)
         template = _environment().get_template("document.html")
         html = template.render(compact=False, **values)
         compact = template.render(compact=True, **values)
@@ -346,6 +348,25 @@ class Assembler:
 
 def _text(element: etree._Element) -> str:
     return " ".join("".join(element.itertext()).split())
+
+
+def watermark_data_uri(text: str, font: tuple[str, int]) -> str:
+    """The diagonal watermark as a transparent PNG ``data:`` URI: an image, so the words do not
+    mix into the text a reader copies or searches (as rotated text in the page would)."""
+    import base64
+    import io
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    face = ImageFont.truetype(font[0], 96, index=font[1])
+    left, top, right, bottom = face.getbbox(text)
+    canvas = Image.new("RGBA", (right - left + 40, bottom - top + 40), (0, 0, 0, 0))
+    ImageDraw.Draw(canvas).text((20 - left, 20 - top), text, font=face,
+                                fill=(176, 0, 32, 30))
+    rotated = canvas.rotate(35, expand=True, resample=Image.Resampling.BICUBIC)
+    buffer = io.BytesIO()
+    rotated.save(buffer, "PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
 def qr_data_uri(url: str) -> str:

@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, build_env, build_site, copy_project
-from kb.model import parse_front_matter
+from kb.content.model import parse_front_matter
 
 DATA = Path(__file__).parent / "data" / "pdf_manual"
 MANUAL = "manuals/printtest"
@@ -552,7 +552,7 @@ def test_kb_pdf_second_run_renders_nothing(pdf_site: Path, pdf_project: Path,
 def test_kb_pdf_draft_a5_booklet(pdf_project: Path, tmp_path: Path) -> None:
     """`kb pdf --draft --booklet` on a draft policy: an A5 review copy marked 征求意见稿 on every
     page, and its booklet: A4 landscape sides, pages in saddle-stitch order."""
-    from kb.pdf.booklet import booklet_order
+    from kb.print.booklet import booklet_order
 
     draft = "policies/genai-usage.md"
     out = tmp_path / "out"

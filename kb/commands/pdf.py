@@ -49,9 +49,9 @@ def run(args: argparse.Namespace) -> int:
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
 
-    from kb import print as kb_print
     from kb.config import PREVIEW_ENV
-    from kb.pdf.booklet import impose
+    from kb.print import buttons as kb_print
+    from kb.print.booklet import impose
 
     _logging()
     out = Path(args.output)

@@ -69,6 +69,6 @@ def on_page_context(context: dict[str, Any], *, page: Page, config: MkDocsConfig
     if entry is None:
         return context
     page_slots = slots(page)
-    page_slots.head += meta_tags(entry)
+    page_slots.head += meta_tags(entry, today())
     page_slots.top += page_top(entry, state.catalog, today(), state.settings.review_warning_days)
     return context

@@ -80,6 +80,14 @@ def on_page_context(context, *, page, config, nav):
     return context
 
 
+def on_page_content(html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+    """The results page gets its help for searches that find nothing (extra.kb)."""
+    from kb.config import kb_settings
+    from search.mkdocs.help import add_help
+
+    return add_help(html, kb_settings(config))
+
+
 def on_post_page(output: str, *, page: Page, config: MkDocsConfig) -> str:
     """Hand the page's final HTML to the background worker."""
     background = _background(config).index

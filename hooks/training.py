@@ -29,7 +29,7 @@ def on_files(files: Files, *, config: MkDocsConfig) -> Files:
     catalog = state.catalog_for(files)  # read here when the documents hook is not listed
     state.part(CoursePDFs).update(
         (t.repo_path, t.output) for t in plan_targets(catalog, state.settings, state.audience)
-        if t.kind == "course")
+        if t.kind == "course" and t.edition != "trainer")
     return files
 
 

@@ -1,4 +1,5 @@
-"""``kb pdf [PATH ...] [-f mkdocs.yml] [-o DIR]``: PDFs of chapters, manuals, policies, courses.
+"""``kb pdf [PATH ...] [-f mkdocs.yml] [-o DIR] [--paper A5] [--booklet] [--draft]``: PDFs of
+chapters, manuals, policies, courses.
 
 Builds the site into a temporary folder with PDFs switched on (``extra.kb.pdf``) and, when PATHs
 are given, limited to them (``extra.kb.pdf_only``), then copies the PDFs into ``DIR`` (default
@@ -6,6 +7,9 @@ are given, limited to them (``extra.kb.pdf_only``), then copies the PDFs into ``
 ``manuals/oa/index.md`` or ``manuals/oa`` → the whole manual and its chapters,
 ``policies/network.md``, ``docs/training/backup-practice.md``) or a folder (every PDF below it).
 PDFs whose inputs did not change come from the cache (``extra.kb.pdf_cache_dir``).
+``--paper A5`` prints on A5 (default A4); ``--booklet`` also writes ``NAME-booklet.pdf``, the A5
+pages two per A4 landscape side in saddle-stitch order; ``--draft`` includes drafts and documents
+under review (``KB_PREVIEW=1``) and marks every page of the PDFs 征求意见稿 (a review copy).
 Exit code 0 on success, 1 when the build or a PDF failed, 2 when a PATH has no PDF (known from
 the project's catalog before anything is built). The build runs as every in-process build does
 (:func:`kb.buildrun.run_build`); this build's PDFs are read from its state (:mod:`kb.buildstate`).
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import shutil
 import sys
 import tempfile
@@ -32,12 +37,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
                         help="source file or folder (default: every PDF of the site)")
     parser.add_argument("-f", "--config-file", default="mkdocs.yml", help="the site's mkdocs.yml")
     parser.add_argument("-o", "--output", default="pdf", help="folder for the PDFs (pdf/)")
+    parser.add_argument("--paper", choices=("A4", "A5"), default=None,
+                        help="paper size (default A4; A5 with --booklet)")
+    parser.add_argument("--booklet", action="store_true",
+                        help="also write NAME-booklet.pdf: 2-up A5 pages on A4 for folding")
+    parser.add_argument("--draft", action="store_true",
+                        help="review copy: drafts and documents under review included, every "
+                             "page marked 征求意见稿")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from kb import buildstate
     from kb.buildrun import run_build
+    from kb.config import PREVIEW_ENV
+    from kb.print.booklet import impose
 
     _logging()
     missing = _unknown_paths(args.config_file, args.paths)  # before building anything
@@ -47,8 +61,11 @@ def run(args: argparse.Namespace) -> int:
         return _no_pdf(missing)
     out = Path(args.output)
     with tempfile.TemporaryDirectory(prefix="kb-pdf-") as site_dir:
-        built = run_build(args.config_file, site_dir, strict=False, kb_overrides={
-            "pdf": True, "pdf_only": [p.rstrip("/") for p in args.paths]})
+        built = run_build(args.config_file, site_dir, strict=False,
+                          env={PREVIEW_ENV: "1"} if args.draft else None, kb_overrides={
+                              "pdf": True, "pdf_only": [p.rstrip("/") for p in args.paths],
+                              "pdf_paper": args.paper or ("A5" if args.booklet else "A4"),
+                              "pdf_draft": args.draft})
         for problem in [*built.content_errors, *([built.failure] if built.failure else [])]:
             print(f"kb pdf: {problem}", file=sys.stderr)
         if built.failure or built.content_errors:
@@ -69,6 +86,10 @@ def run(args: argparse.Namespace) -> int:
             shutil.copyfile(Path(site_dir, target.output), out / name)
             how = "rendered" if report and target.output in report.rendered else "cached"
             print(f"{out / name}  ({how})  {target.repo_path}")
+            if args.booklet:
+                folded = out / name.replace(".pdf", "-booklet.pdf")
+                sides = impose(out / name, folded)
+                print(f"{folded}  (booklet, {sides} sides)  {target.repo_path}")
     return 0
 
 

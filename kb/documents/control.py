@@ -173,7 +173,8 @@ def meta_tags(entry: Entry, today: _dt.date | None = None) -> list[Markup]:
 
 
 def page_top(entry: Entry, catalog: Catalog, today: _dt.date, warning_days: int) -> list[Markup]:
-    """Fragments for ``page.kb_top``: banners first, then the control block."""
+    """Fragments for the page's top slot (:func:`kb.content.slots.slots`): banners first, then
+    the control block."""
     review = ReviewState.of(entry, today, warning_days)
     block = control_block(entry, catalog, review)
     return banners(entry, catalog, review) + ([block] if block is not None else [])

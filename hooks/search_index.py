@@ -23,6 +23,8 @@ log = logging.getLogger("mkdocs.plugins.kb.search")
 
 #: this build's background worker, between on_files and on_post_build
 _background: BackgroundIndex | None = None
+#: extra.kb.best_bets checked against the build's pages: queries by source path
+_best_bets: dict[str, list[str]] = {}
 
 
 def _close() -> None:
@@ -35,11 +37,15 @@ def _close() -> None:
 def on_files(files: Files, *, config: MkDocsConfig) -> Files:
     """Start the background worker on a cold build (no index of the current analysis in the
     site folder) of more than a few pages."""
-    global _background
-    from search.mkdocs import fallback as search_fallback
+    global _background, _best_bets
+    from kb.config import kb_settings
     from search.indexer import needs_stage, stage_dir_for
+    from search.mkdocs import fallback as search_fallback
+    from search.mkdocs.help import best_bets_by_page
 
     _close()
+    _best_bets = best_bets_by_page(kb_settings(config),
+                                   {f.src_uri for f in files.documentation_pages()})
     pages = len(files.documentation_pages())
     if wanted(pages) and needs_stage(config.site_dir):
         background = BackgroundIndex(stage_dir_for(config.site_dir), pages=pages,
@@ -54,13 +60,19 @@ def on_files(files: Files, *, config: MkDocsConfig) -> Files:
 
 def on_page_context(context, *, page, config, nav):
     """Mark pages whose front matter says ``search: exclude: true`` (results page, notice
-    archive listings, tag index) with ``<meta name="kb:noindex">`` so the indexer skips them."""
+    archive listings, tag index) with ``<meta name="kb:noindex">`` so the indexer skips them,
+    and best-bet pages with ``<meta name="kb:best-bets">``."""
     from search.extract import noindex_tag
+    from search.mkdocs.help import best_bets_meta
 
     head = getattr(page, "kb_head", None) or []
     tag = noindex_tag(page.meta, head)
     if tag:
         head.append(tag)
+    bets = _best_bets.get(page.file.src_uri)
+    if bets:  # the queries that show this page first (extra.kb.best_bets)
+        head.append(best_bets_meta(bets))
+    if tag or bets:
         page.kb_head = head  # type: ignore[attr-defined]
     return context
 

@@ -601,6 +601,34 @@ def test_partial_match_names_the_missing_words(base: str) -> None:
     assert full["total"] > 0 and full["partial"] is None
 
 
+def test_best_bet_shows_its_page_first(base: str) -> None:
+    """extra.kb.best_bets in mkdocs.yml (联系方式: about.md) puts that page first for the
+    query typed exactly (any case or width), like an exact title."""
+    for q in ("联系方式", " 联系方式 "):
+        _, data = api(base, q=q)
+        assert data["hits"][0]["page"] == "about/" and data["hits"][0]["score"] >= 1000, data
+    _, other = api(base, q="联系方式 邮箱")
+    assert all(h["score"] < 1000 for h in other["hits"])
+
+
+def test_best_bet_to_an_unknown_page_is_refused() -> None:
+    """A best bet naming no page of the site stops the build, naming the entry and what was
+    expected (checked against the build's pages in hooks/search_index.py)."""
+    from mkdocs.exceptions import PluginError
+
+    from kb.config import KBSettings
+    from search.mkdocs.help import best_bets_by_page
+
+    settings = KBSettings(best_bets={"联系方式": "about.md", "请假": "manuals/oa/04-leeve.md"})
+    pages = {"about.md", "manuals/oa/04-leave.md"}
+    with pytest.raises(PluginError) as err:
+        best_bets_by_page(settings, pages)
+    assert "extra.kb.best_bets.请假" in str(err.value) and "'manuals/oa/04-leeve.md'" in str(err.value)
+    ok = KBSettings(best_bets={"联系方式": "about.md", "请假": "manuals/oa/04-leave.md"})
+    assert best_bets_by_page(ok, pages) == {"about.md": ["联系方式"],
+                                            "manuals/oa/04-leave.md": ["请假"]}
+
+
 # --------------------------------------------------------------------------- browser
 
 CSP_LISTENER = """

@@ -37,6 +37,10 @@ class Background:
             self.index = None
 
 
+class BestBets(dict):
+    """``extra.kb.best_bets`` checked against this build's pages: queries by source path."""
+
+
 def _background(config: MkDocsConfig) -> Background:
     build = buildstate.of(config)
 
@@ -51,11 +55,17 @@ def _background(config: MkDocsConfig) -> Background:
 def on_files(files: Files, *, config: MkDocsConfig) -> Files:
     """Start the background worker on a cold build (no index of the current analysis in the
     site folder) of more than a few pages."""
-    from search.mkdocs import fallback as search_fallback
+    from kb.config import kb_settings
     from search.indexer import needs_stage, stage_dir_for
+    from search.mkdocs import fallback as search_fallback
+    from search.mkdocs.help import best_bets_by_page
 
     holder = _background(config)
     holder.close()
+    best_bets = buildstate.of(config).part(BestBets)
+    best_bets.clear()
+    best_bets.update(best_bets_by_page(kb_settings(config),
+                                       {f.src_uri for f in files.documentation_pages()}))
     pages = len(files.documentation_pages())
     if wanted(pages) and needs_stage(config.site_dir):
         background = BackgroundIndex(stage_dir_for(config.site_dir), pages=pages,
@@ -70,13 +80,18 @@ def on_files(files: Files, *, config: MkDocsConfig) -> Files:
 
 def on_page_context(context, *, page, config, nav):
     """Mark pages whose front matter says ``search: exclude: true`` (results page, notice
-    archive listings, tag index) with ``<meta name="kb:noindex">`` so the indexer skips them."""
+    archive listings, tag index) with ``<meta name="kb:noindex">`` so the indexer skips them,
+    and best-bet pages with ``<meta name="kb:best-bets">``."""
     from search.extract import noindex_tag
+    from search.mkdocs.help import best_bets_meta
 
     head = slots(page).head
     tag = noindex_tag(page.meta, head)
     if tag:
         head.append(tag)
+    bets = buildstate.of(config).part(BestBets).get(page.file.src_uri)
+    if bets:  # the queries that show this page first (extra.kb.best_bets)
+        head.append(best_bets_meta(bets))
     return context
 
 

@@ -28,12 +28,19 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 
 
-def make_parser() -> argparse.ArgumentParser:
+#: commands whose name is their module's (parsed alone when they are the one asked for)
+_ONE_WORD_COMMANDS = frozenset(m.rsplit(".", 1)[1] for m in COMMAND_MODULES if "_" not in m)
+
+
+def make_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every sub-command, or of ``command`` only when it names one (a one-off
+    ``kb search`` then imports neither MkDocs nor the other commands' modules)."""
     parser = argparse.ArgumentParser(
         prog="kb", description="InfoCenter KB (信息中心知识库): build, check, search and publish."
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    modules = [m for m in COMMAND_MODULES if command and m.rsplit(".", 1)[1] == command]
+    for name in modules or COMMAND_MODULES:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:  # a command whose module is not written yet
@@ -45,7 +52,8 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = make_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = make_parser(argv[0] if argv and argv[0] in _ONE_WORD_COMMANDS else None)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

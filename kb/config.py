@@ -83,6 +83,12 @@ class KBSettings(BaseModel):
         "", max_length=200,
         description="how to reach the helpdesk, shown when a search finds nothing "
                     "(e.g. 信息中心服务台：电话 8000)")
+    best_bets: dict[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                                     max_length=40, pattern=r"^[^|]+$")],
+                    str] = Field(
+        default_factory=dict,
+        description="search best bets: a query typed exactly (any case) → the source path of "
+                    "the page shown first (e.g. 忘记口令: about.md); checked at build")
     pdf_only: list[str] = Field(
         default_factory=list, description="render only the PDFs of these source paths (kb pdf)")
     pdf_paper: Literal["A4", "A5"] = Field("A4", description="paper size of PDFs (kb pdf --paper)")

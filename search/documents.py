@@ -76,9 +76,15 @@ def page_documents(page: Page) -> list[dict]:
     if meta["tags"]:  # tags describe the topic like the breadcrumb does
         crumbs_w = _concat(crumbs_w, analyze(meta["tags"].replace(",", " "))[0])
     lead_w, _ = analyze(page.lead)
+    keywords = [k.strip() for k in re.split(r"[,，]", page.meta.get("keywords") or "") if k.strip()]
+    if keywords:  # the writers' search keywords name the page like other titles would
+        title_w = _concat(title_w, *(analyze(k)[0] for k in keywords))
     exact = [(normalize(page.title), 0)]
     if meta["doc_id"]:
         exact.append((normalize(meta["doc_id"]), 0))
+    for query in (page.meta.get("best-bets") or "").split("|"):  # typed exactly: shown first
+        if query.strip():
+            exact.append((normalize(query.strip()), 0))
     title_py = pinyin_terms(page.title) if has_cjk(page.title) else []
     title_p, crumbs_p, exact_p = postings(title_w), postings(crumbs_w), postings(exact)
     docs = []

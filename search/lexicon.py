@@ -11,6 +11,7 @@ import hashlib
 import logging
 import math
 import os
+import sys
 import threading
 import warnings
 from functools import lru_cache
@@ -47,6 +48,24 @@ def data_fingerprint() -> str:
     return h.hexdigest()[:12]
 
 
+def _import_jieba():
+    """``import jieba`` without its optional ``pkg_resources`` (deprecated, warns, and a third
+    of a one-off search's start-up): jieba then reads its files by path, the same files."""
+    if "jieba" in sys.modules:
+        return sys.modules["jieba"]
+    blocked = "pkg_resources" not in sys.modules
+    if blocked:
+        sys.modules["pkg_resources"] = None  # type: ignore[assignment]  # ImportError in jieba
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import jieba
+    finally:
+        if blocked:
+            del sys.modules["pkg_resources"]
+    return jieba
+
+
 def segmenter():
     """The process-wide jieba tokenizer with the IT user dictionary loaded (lazy, thread-safe)."""
     global _tokenizer
@@ -54,10 +73,7 @@ def segmenter():
         return _tokenizer
     with _lock:
         if _tokenizer is None:
-            with warnings.catch_warnings():  # jieba imports pkg_resources, which warns
-                warnings.simplefilter("ignore")
-                import jieba
-
+            jieba = _import_jieba()
             jieba.setLogLevel(logging.WARNING)
             tk = jieba.Tokenizer()
             folder = cache_root()
@@ -71,6 +87,99 @@ def segmenter():
                 tk.load_userdict(str(USERDICT))
             _tokenizer = tk
     return _tokenizer
+
+
+#: jieba's dictionary (with ours) as an SQLite table in :func:`cache_root`, for processes that
+#: answer a few queries and exit: a lookup per query fragment instead of loading 500,000 words
+WORDS_DB_VERSION = 1
+
+
+def words_db_path() -> Path:
+    """Where the word table of the current dictionaries is kept (one per dictionary version)."""
+    version = getattr(_import_jieba(), "__version__", "0")
+    return cache_root() / f"jieba-words-{version}-{data_fingerprint()}-v{WORDS_DB_VERSION}.sqlite"
+
+
+class _WordTable:
+    """The part of a dict jieba uses (``in``, ``[]``, ``get``) over the SQLite word table;
+    answers are remembered (a query looks up a few hundred fragments)."""
+
+    def __init__(self, path: Path) -> None:
+        import sqlite3
+
+        self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        self._seen: dict[str, int | None] = {}
+        self._lock = threading.Lock()
+        self.total = int(self._db.execute("SELECT freq FROM meta WHERE name='total'").fetchone()[0])
+
+    def _freq(self, word: str) -> int | None:
+        try:
+            return self._seen[word]
+        except KeyError:
+            pass
+        with self._lock:
+            row = self._db.execute("SELECT freq FROM words WHERE word=?", (word,)).fetchone()
+        value = None if row is None else int(row[0])
+        self._seen[word] = value
+        return value
+
+    def __contains__(self, word: object) -> bool:
+        return isinstance(word, str) and self._freq(word) is not None
+
+    def __getitem__(self, word: str) -> int:
+        value = self._freq(word)
+        if value is None:
+            raise KeyError(word)
+        return value
+
+    def get(self, word: str, default: int | None = None) -> int | None:
+        value = self._freq(word)
+        return default if value is None else value
+
+
+def _write_word_table(tk, path: Path) -> None:
+    """Save a loaded tokenizer's words (prefixes included, as jieba keeps them) to ``path``."""
+    import sqlite3
+
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(tmp)
+        with db:
+            db.execute("CREATE TABLE words (word TEXT PRIMARY KEY, freq INTEGER) WITHOUT ROWID")
+            db.execute("CREATE TABLE meta (name TEXT PRIMARY KEY, freq INTEGER)")
+            db.executemany("INSERT INTO words VALUES (?, ?)", tk.FREQ.items())
+            db.execute("INSERT INTO meta VALUES ('total', ?)", (tk.total,))
+        db.close()
+        os.replace(tmp, path)
+    except (OSError, sqlite3.Error) as exc:  # no cache only costs the next one-off search time
+        log.debug("search: word table not written (%s)", exc)
+        Path(tmp).unlink(missing_ok=True)
+
+
+def use_word_table() -> bool:
+    """For a process that only answers a few queries (one ``kb search``): cut with jieba over
+    the SQLite word table of the current dictionaries (same words, same frequencies, so the
+    same cuts) instead of loading the whole dictionary; the first such process on a machine
+    loads it once and writes the table. No effect when jieba is loaded already. True when
+    the table is used."""
+    global _tokenizer
+    path = words_db_path()
+    with _lock:
+        if _tokenizer is not None:
+            return False
+        if path.is_file():
+            try:
+                table = _WordTable(path)
+            except Exception as exc:  # noqa: BLE001 - a damaged table: rebuilt below
+                log.debug("search: word table unreadable (%s)", exc)
+            else:
+                tk = _import_jieba().Tokenizer()
+                tk.FREQ, tk.total, tk.initialized = table, table.total, True
+                _tokenizer = tk
+                return True
+    _write_word_table(segmenter(), path)
+    return False
 
 
 def in_dictionary(word: str) -> bool:

@@ -338,6 +338,7 @@ def plan(parsed: ParsedQuery, lexicon: Lexicon, df, expand) -> Plan:
     corrected: dict[str, str] = {}
     for surface, is_key, fix in kept[:MAX_CONCEPTS]:
         alts: list[tuple[str, float, str]] = [(surface, 1.0, "")]
+        hanzi = None
         alts += [(s, _synonym_weight(surface, s), "") for s in syn.get(surface, ())]
         parts = key_parts(surface) if is_key else []
         for w in parts:  # the user's own words of a several-word key still match
@@ -367,6 +368,8 @@ def plan(parsed: ParsedQuery, lexicon: Lexicon, df, expand) -> Plan:
         weight = SINGLE_CHAR_WEIGHT if len(surface) == 1 and has_cjk(surface) else 1.0
         if has_cjk(surface):  # synonym-file keys too: listing a word must not change its weight
             weight *= topicality(surface)
+        elif hanzi:  # pinyin weighs as the word it spells (shezhi: 设置, an everyday verb)
+            weight *= topicality(hanzi)
         p.concepts.append(Concept(surface, found_alts, weight, parts))
         p.highlight += [t for t, _, _ in alts]
     for prefix in parsed.prefixes:

@@ -58,6 +58,8 @@ COMMON_POWER = 2.0
 LENGTH_FIELDS = (*FIELD_BOOSTS, "gram")
 #: most that the words of a several-word concept, matched apart, cover or name of it
 PARTS_CAP = 0.8
+#: a concept's alternatives (word, synonyms, repairs) share the rarity of all their matches
+SHARED_IDF = True
 
 
 def _read_postings(m, positions: bool) -> dict:
@@ -247,8 +249,15 @@ class Scorer:
         named: dict[int, float] = {}
         informative: set[int] = set()
         parts: dict[str, tuple[dict, dict, dict]] = {}
-        for alt in c.alternatives:
-            scores = self.alternative(alt)
+        found = [(alt, self.alternative(alt)) for alt in c.alternatives]
+        shared = None
+        if SHARED_IDF:  # a word and its synonyms are one term: one rarity (Lucene's SynonymQuery)
+            docs = set().union(*(sc for alt, sc in found if not alt.part))
+            shared = self.idf(len(docs)) if docs else None
+        for alt, scores in found:
+            if shared is not None and not alt.part and scores:
+                ratio = shared / self.idf(len(scores))
+                scores = {d: v * ratio for d, v in scores.items()}
             common = common_factor(self.page_share(scores))
             if common == 1.0 and not alt.part:
                 informative.update(scores)

@@ -150,3 +150,18 @@ def test_catalog_revalidates_only_changed_files_and_keeps_errors(tmp_path) -> No
     assert catalog().errors == broken.errors and parses().misses == 2
     path.write_text(GOOD, "utf-8")  # the text parsed first: remembered, not parsed again
     assert not catalog().errors and parses().misses == 2
+
+
+def test_search_keywords_are_validated() -> None:
+    """``keywords`` (search aliases) is a list of short words without commas; a bad one names
+    the file, line and field."""
+    good, _ = parse_front_matter(GOOD.replace("history:", "keywords: [忘记口令, 找回密码]\nhistory:", 1),
+                                 "p.md")
+    assert good is not None
+    meta, errors = validate_meta(PolicyMeta, good, "p.md")
+    assert errors == [] and meta is not None and meta.keywords == ["忘记口令", "找回密码"]
+    bad, _ = parse_front_matter(GOOD.replace("history:", "keywords: [\"口令,密码\"]\nhistory:", 1), "p.md")
+    assert bad is not None
+    _, errors = validate_meta(PolicyMeta, bad, "p.md")
+    assert len(errors) == 1 and errors[0].file == "p.md" and "keywords" in errors[0].field
+    assert "no commas" in errors[0].expected and "口令,密码" in str(errors[0])

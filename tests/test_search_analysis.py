@@ -236,3 +236,41 @@ def test_snippet_picks_the_window_with_most_terms():
 def test_snippet_matches_english_stems_case_insensitively():
     """An English query stem highlights the full word in any case."""
     assert "<mark>Passwords</mark>" in highlight("Reset Passwords here", ["password"])
+
+
+WORD_TABLE_PROBE = """
+import json, sys
+from search import lexicon
+from search.analysis import cut
+used = lexicon.use_word_table()
+texts = json.loads(sys.stdin.read())
+print(json.dumps({"used": used, "cuts": [cut(t) for t in texts],
+                  "topicality": [lexicon.topicality(w) for w in ("一次", "防火墙", "内容")]}))
+"""
+
+
+def test_one_off_search_cuts_like_the_whole_dictionary(tmp_path) -> None:
+    """A one-off search looks words up in the SQLite word table instead of loading jieba's
+    dictionary: the first process writes the table, the next uses it, with the same cuts and
+    weights as the whole dictionary."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from search.analysis import cut
+    from search.lexicon import topicality
+
+    texts = ["忘记密码怎么办", "英寸换算成厘米", "内网穿透", "批量管理多台服务器", "防火强设置",
+             "U盘丢了怎么办", "开会投屏时别让mac自动睡眠"]
+    env = {**os.environ, "KB_SEARCH_CACHE": str(tmp_path)}
+    runs = [json.loads(subprocess.run([sys.executable, "-c", WORD_TABLE_PROBE], env=env,
+                                      input=json.dumps(texts), capture_output=True, text=True,
+                                      check=True).stdout) for _ in range(2)]
+    assert [r["used"] for r in runs] == [False, True]  # the first writes it, the second uses it
+    assert list(tmp_path.glob("jieba-words-*.sqlite"))
+    expected = [cut(t) for t in texts]
+    weights = [topicality(w) for w in ("一次", "防火墙", "内容")]
+    for r in runs:
+        assert r["cuts"] == expected
+        assert r["topicality"] == weights

@@ -153,3 +153,28 @@ def test_synonym_key_keeps_its_everyday_weight():
     p = plan(parse("防火墙 时间"), Lexicon({}), lambda w: 0, lambda w: [])
     weights = {c.surface: c.weight for c in p.concepts}
     assert weights["时间"] == lexicon.topicality("时间") < 0.7 < weights["防火墙"]
+
+
+def test_writers_keywords_name_the_page(tmp_path: Path):
+    """``keywords`` front matter (``<meta name="kb:keywords">``) names the page like a second
+    title: a page listing 找回密码 beats one whose body mentions the words."""
+    site = tmp_path / "site"
+    pages = {
+        "account": ("统一身份认证", '<meta name="kb:keywords" content="找回密码,忘记口令">',
+                    "<p>门户账号的开通与注销。</p><p>登录门户后可自助修改资料。</p>"),
+        "backup": ("数据恢复", "", "<p>误删文件的处理办法。</p><p>找回文件时先确认密码箱的"
+                                   "位置，再找回备份，密码由管理员保管。</p>"),
+        "misc": ("值班安排", "", "<p>节假日值班另行通知。</p>"),
+    }
+    for name, (title, head, body) in pages.items():
+        (site / name).mkdir(parents=True)
+        html = PAGE.format(title=title, body=body).replace("<head>", "<head>" + head)
+        (site / name / "index.html").write_text(html, encoding="utf-8")
+    build_index(site, cache_dir=tmp_path / "cache", procs=1)
+    engine = SearchEngine(site)
+    assert first(engine, "找回密码") == "account"
+    (site / "account" / "index.html").write_text(
+        PAGE.format(title="统一身份认证", body=pages["account"][2]), encoding="utf-8")
+    build_index(site, cache_dir=tmp_path / "cache", procs=1)
+    engine.close()
+    assert first(engine, "找回密码") == "backup"  # without the keywords the body mention wins

@@ -539,6 +539,97 @@ def test_publish_layout_follows_current_link(site: Path, tmp_path: Path) -> None
         assert request(url, "/releases/r1/about/")[0] == 404
 
 
+# --------------------------------------------------------------------------- staff searches
+
+def urls(data: dict) -> list[str]:
+    return [h["url"] for h in data["hits"]]
+
+
+@pytest.mark.parametrize(("q", "page", "within"), [
+    ("忘记密码", "about/#获取账号", 1),  # the key of a one-way synonym keeps its own words
+    ("忘记密码怎么办", "about/#获取账号", 1),
+    ("重置密码", "about/#获取账号", 3),
+    ("mima", "policies/accounts-passwords/", 3),  # pinyin without the input method
+    ("密码", "policies/accounts-passwords/", 1),  # the policy (口令) before a manual's mention
+    ("xxzx-zd-3", "policies/software/", 1),  # lower case, number without its zeros
+    ("ZD-012", "policies/backup-recovery/", 1),  # the short code
+])
+def test_staff_queries_find_the_answer(base: str, q: str, page: str, within: int) -> None:
+    """What staff type first finds the page that answers it (none of these found anything, or
+    the right page, before)."""
+    status, data = api(base, q=q, size=10)
+    assert status == 200 and data["total"] > 0, data
+    assert any(u.startswith(page) for u in urls(data)[:within]), urls(data)
+
+
+def test_words_of_the_site_never_find_nothing(base: str) -> None:
+    """A query whose words occur in the site answers with pages; a synonym key (找回密码) or
+    pinyin adds alternatives and never removes the user's words."""
+    for q in ("找回密码", "忘记密码", "重置密码", "mima", "vpn shezhi", "备分"):
+        status, data = api(base, q=q)
+        assert status == 200 and data["total"] > 0, (q, data)
+
+
+@pytest.mark.parametrize("q", ["备份", "备分", "数据备份", "备份制度"])
+def test_effective_policy_before_the_one_it_replaced(base: str, q: str) -> None:
+    """The effective 数据备份与恢复管理制度 (XXZX-ZD-012) ranks above the superseded
+    数据备份管理办法 (XXZX-ZD-011), which is still found and marked 已被替代."""
+    _, data = api(base, q=q, size=20)
+    ids = [h["doc_id"] for h in data["hits"]]
+    assert "XXZX-ZD-012" in ids, ids
+    if "XXZX-ZD-011" in ids:
+        assert ids.index("XXZX-ZD-012") < ids.index("XXZX-ZD-011")
+        assert data["hits"][ids.index("XXZX-ZD-011")]["status"] == "superseded"
+
+
+def test_expired_notices_are_marked_and_sink(base: str) -> None:
+    """Notices past their expiry date carry status expired; for the same query a current
+    notice of equal standing comes first (×0.7 for expired)."""
+    _, data = api(base, q="通知", size=50)
+    statuses = {h["status"] for h in data["hits"] if h["type"] == "announcement"}
+    assert "expired" in statuses, statuses
+    _, only = api(base, q="通知", status="expired", size=50)
+    assert only["total"] > 0 and all(h["status"] == "expired" for h in only["hits"])
+
+
+def test_partial_match_names_the_missing_words(base: str) -> None:
+    """When no page has every word, the answer says which words the results have and which
+    are missing; with every word on some page there is no such line."""
+    _, data = api(base, q="口令 苹果")
+    assert data["total"] > 0
+    assert data["partial"] == {"words": ["口令", "苹果"], "missing": ["苹果"], "found": ["口令"]}
+    _, full = api(base, q="口令 有效期")
+    assert full["total"] > 0 and full["partial"] is None
+
+
+def test_best_bet_shows_its_page_first(base: str) -> None:
+    """extra.kb.best_bets in mkdocs.yml (联系方式: about.md) puts that page first for the
+    query typed exactly (any case or width), like an exact title."""
+    for q in ("联系方式", " 联系方式 "):
+        _, data = api(base, q=q)
+        assert data["hits"][0]["page"] == "about/" and data["hits"][0]["score"] >= 1000, data
+    _, other = api(base, q="联系方式 邮箱")
+    assert all(h["score"] < 1000 for h in other["hits"])
+
+
+def test_best_bet_to_an_unknown_page_is_refused() -> None:
+    """A best bet naming no page of the site stops the build, naming the entry and what was
+    expected (checked against the build's pages in hooks/search_index.py)."""
+    from mkdocs.exceptions import PluginError
+
+    from kb.config import KBSettings
+    from search.mkdocs.help import best_bets_by_page
+
+    settings = KBSettings(best_bets={"联系方式": "about.md", "请假": "manuals/oa/04-leeve.md"})
+    pages = {"about.md", "manuals/oa/04-leave.md"}
+    with pytest.raises(PluginError) as err:
+        best_bets_by_page(settings, pages)
+    assert "extra.kb.best_bets.请假" in str(err.value) and "'manuals/oa/04-leeve.md'" in str(err.value)
+    ok = KBSettings(best_bets={"联系方式": "about.md", "请假": "manuals/oa/04-leave.md"})
+    assert best_bets_by_page(ok, pages) == {"about.md": ["联系方式"],
+                                            "manuals/oa/04-leave.md": ["请假"]}
+
+
 # --------------------------------------------------------------------------- browser
 
 CSP_LISTENER = """
@@ -750,3 +841,59 @@ def test_axe_on_results_page(page, base: str) -> None:
     page.wait_for_load_state("networkidle")
     violations = serious_axe_violations(page)
     assert violations == [], [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in violations]
+
+
+@pytest.mark.browser
+def test_results_page_partial_line_and_empty_state(page, base: str) -> None:
+    """The results page says which words were dropped; a search that finds nothing shows
+    tips, the popular searches and the helpdesk from mkdocs.yml (extra.kb), never a bare 0,
+    and a popular search runs when clicked."""
+    open_with_api(page, base + "search/?q=" + quote("口令 苹果"))
+    page.wait_for_selector(".kb-result")
+    line = page.inner_text(".kb-results-partial")
+    assert line == "未找到同时包含“口令”“苹果”的结果，以下结果包含“口令”。"
+    assert page.locator(".kb-results-empty").is_hidden()
+    page.fill("#kb-results-q", "量子纠缠")
+    page.click(".kb-results-form button[type=submit]")
+    page.wait_for_selector(".kb-results-empty:not([hidden])")
+    assert "没有找到与“量子纠缠”相关的页面" in page.inner_text(".kb-results-status")
+    empty = page.inner_text(".kb-results-empty")
+    assert "换一个说法" in empty and "电话 8000" in empty
+    popular = page.locator(".kb-results-empty .kb-search-popular a")
+    assert "VPN 安装" in popular.all_inner_texts()
+    popular.filter(has_text="VPN 安装").click()
+    page.wait_for_url("**q=VPN**")
+    page.wait_for_selector(".kb-result")
+    assert page.input_value("#kb-results-q") == "VPN 安装"
+    assert page.locator(".kb-results-empty").is_hidden()
+    assert page.evaluate("window.__kbViolations") == [] and page.kb_errors == []
+
+
+@pytest.mark.browser
+def test_results_page_on_a_phone(browser, base: str) -> None:
+    """At 390×844 the filters fold behind one button and the first result is on the first
+    screen; the button opens them. On a desktop the filters show without a button."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    pg = context.new_page()
+    try:
+        open_with_api(pg, base + "search/?q=" + quote("VPN"))
+        pg.wait_for_selector(".kb-result")
+        assert pg.locator(".kb-facet").first.is_hidden()
+        first = pg.locator(".kb-result").first.bounding_box()
+        assert first is not None and first["y"] + 60 < 844, first
+        button = pg.locator(".kb-results-filter-toggle")
+        assert button.is_visible() and button.get_attribute("aria-expanded") == "false"
+        button.click()
+        assert button.get_attribute("aria-expanded") == "true"
+        assert pg.locator("input[data-facet=tag]").first.is_visible()
+    finally:
+        context.close()
+    wide = browser.new_context(viewport={"width": 1366, "height": 900})
+    pg = wide.new_page()
+    try:
+        open_with_api(pg, base + "search/?q=" + quote("VPN"))
+        pg.wait_for_selector(".kb-result")
+        assert pg.locator(".kb-results-filter-toggle").is_hidden()
+        assert pg.locator("input[data-facet=tag]").first.is_visible()
+    finally:
+        wide.close()

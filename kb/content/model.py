@@ -15,10 +15,11 @@ import datetime as _dt
 import re
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, StringConstraints, ValidationError,
+                      field_validator, model_validator)
 
 from kb.errors import ContentError
 from kb.content.yamlguard import front_matter_problem, nesting_problem
@@ -86,6 +87,7 @@ FIELD_LABELS: dict[str, str] = {
     "expires": "有效期至",
     "pinned": "置顶",
     "summary": "摘要",
+    "keywords": "搜索关键词",
     "announce": "生成发布通知",
 }
 
@@ -142,6 +144,11 @@ class _Strict(BaseModel):
         return value
 
 
+#: one search keyword: a word or short phrase, no commas (they separate keywords in meta tags)
+Keyword = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30,
+                                           pattern=r"^[^,，;；]+$")]
+
+
 class _Meta(_Strict):
     """Base of all front-matter models: Material's presentation keys are allowed too."""
 
@@ -155,6 +162,9 @@ class _Meta(_Strict):
     search: dict[str, Any] | None = None
     subtitle: str | None = None
     comments: bool | None = None
+    #: words staff search for that the page does not use (aliases, old names, colloquial
+    #: terms); search weighs them like the page's title
+    keywords: list[Keyword] = Field(default_factory=list, max_length=20)
 
 
 def _check_version(value: Any) -> Any:
@@ -502,6 +512,10 @@ def _to_content_error(err: Any, model: type[_Meta], front: FrontMatter, file: st
         expected = err["msg"].replace("Input should be ", "a number ")
     elif kind in ("list_type",):
         expected = "a list"
+    elif loc[:1] == ("keywords",) and kind.startswith("string_"):
+        expected = "one search keyword per list item (1-30 characters, no commas or semicolons)"
+    elif loc == ("keywords",) and kind == "too_long":
+        expected = "at most 20 search keywords"
     elif kind in ("bool_parsing", "bool_type"):
         expected = "true or false"
     elif kind in ("string_type",):

@@ -167,6 +167,7 @@ def meta_tags(entry: Entry, today: _dt.date | None = None) -> list[Markup]:
         "updated": entry.updated.isoformat() if entry.updated else None,
         "chapter": str(entry.chapter) if entry.chapter is not None else None,
         "owner": entry.controlled.owner if entry.controlled else None,
+        "keywords": ",".join(getattr(entry.meta, "keywords", None) or []) or None,
     }
     return [Markup('<meta name="kb:{}" content="{}">').format(name, value)
             for name, value in values.items() if value is not None]

@@ -1,8 +1,11 @@
-"""The results page's help for searches that find nothing: popular searches and the helpdesk.
+"""What site settings add to search: the results page's help for searches that find nothing
+(popular searches, the helpdesk) and the best bets (a query → the page shown first).
 
-Both come from ``extra.kb`` (:mod:`kb.config`: ``popular_searches``, ``helpdesk``) and are
-rendered at build time as a hidden block after the results container; the results page script
-shows it under "没有找到" (no request to the service needed, nothing loaded from elsewhere).
+All come from ``extra.kb`` (:mod:`kb.config`: ``popular_searches``, ``helpdesk``,
+``best_bets``). The help is rendered at build time as a hidden block after the results
+container; the results page script shows it under "没有找到" (no request to the service needed,
+nothing loaded from elsewhere). A best bet becomes ``<meta name="kb:best-bets">`` on its page;
+the indexer files those queries with the page's exact title, so typing one shows it first.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from markupsafe import Markup
+
+from mkdocs.exceptions import PluginError
 
 from kb.config import KBSettings
 
@@ -41,3 +46,28 @@ def add_help(html: str, settings: KBSettings) -> str:
     if RESULTS_MARKER not in html:
         return html
     return html + str(help_block(settings))
+
+
+BEST_BETS_META = "kb:best-bets"
+
+
+def best_bets_by_page(settings: KBSettings, src_paths: set[str]) -> dict[str, list[str]]:
+    """``extra.kb.best_bets`` (query → source path) as queries per source path; a path that is
+    not a page of the site stops the build naming the entry and what was expected."""
+    out: dict[str, list[str]] = {}
+    for query, target in settings.best_bets.items():
+        path = target.strip().lstrip("/")
+        if path not in src_paths:
+            near = sorted(p for p in src_paths if p.rsplit("/", 1)[-1] == path.rsplit("/", 1)[-1])
+            hint = f" (did you mean {', '.join(near[:3])}?)" if near else ""
+            raise PluginError(
+                f"mkdocs.yml: extra.kb.best_bets.{query}: expected the source path of a page of "
+                f"the site, such as about.md or policies/accounts-passwords.md; found "
+                f"{target!r}, which is not a page{hint}")
+        out.setdefault(path, []).append(query)
+    return out
+
+
+def best_bets_meta(queries: list[str]) -> Markup:
+    """``<meta name="kb:best-bets">`` of a page: the queries that show it first."""
+    return Markup('<meta name="{}" content="{}">').format(BEST_BETS_META, "|".join(queries))

@@ -558,13 +558,15 @@ def test_kb_pdf_second_run_renders_nothing(pdf_site: Path, pdf_project: Path,
 
 
 def test_kb_pdf_draft_a5_booklet(pdf_project: Path, tmp_path: Path) -> None:
-    """`kb pdf --draft --booklet` on a draft policy: an A5 review copy marked 征求意见稿 on every
-    page, and its booklet: A4 landscape sides, pages in saddle-stitch order."""
+    """`kb pdf --draft --booklet --copy-number 3` on a draft internal policy: an A5 review copy
+    marked 征求意见稿 on every page, numbered 第 3 份 on its cover, and its booklet: A4 landscape
+    sides, pages in saddle-stitch order."""
     from kb.print.booklet import booklet_order
 
     draft = "policies/genai-usage.md"
     out = tmp_path / "out"
-    proc = subprocess.run([sys.executable, "-m", "kb.cli", "pdf", "--draft", "--booklet", draft,
+    proc = subprocess.run([sys.executable, "-m", "kb.cli", "pdf", "--draft", "--booklet",
+                           "--copy-number", "3", draft,
                            "-f", str(pdf_project / "mkdocs.yml"), "-o", str(out)],
                           capture_output=True, text=True, env=build_env(), cwd=pdf_project)
     assert proc.returncode == 0, proc.stderr
@@ -573,6 +575,7 @@ def test_kb_pdf_draft_a5_booklet(pdf_project: Path, tmp_path: Path) -> None:
                      run("pdfinfo", copy.path), re.M)
     for number, text in enumerate(copy.page_texts, 1):
         assert "征求意见稿" in text, number
+    assert "内部资料·未经许可不得外传·第3份" in flat(copy.page_texts[0])
     booklet = Pdf(out / f"{front(draft)['doc_id']}-booklet.pdf")
     order = booklet_order(copy.pages)
     assert booklet.pages == len(order)

@@ -92,8 +92,9 @@ class KBSettings(BaseModel):
     pdf_only: list[str] = Field(
         default_factory=list, description="render only the PDFs of these source paths (kb pdf)")
     pdf_paper: Literal["A4", "A5"] = Field("A4", description="paper size of PDFs (kb pdf --paper)")
-    pdf_booklet: bool = Field(
-        False, description="also impose each PDF as a 2-up booklet (A5 pages on A4, kb pdf --booklet)")
+    pdf_copy_number: int | None = Field(
+        None, ge=1, description="number the copy (第 N 份) on the cover and watermark of "
+                                "non-public PDFs (kb pdf --copy-number)")
     pdf_draft: bool = Field(
         False, description="mark every page 征求意见稿 (review copies, kb pdf --draft)")
     pdf_uncontrolled: str = Field(

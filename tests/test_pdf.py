@@ -477,16 +477,24 @@ def test_trainee_and_trainer_editions(course_pdf: Pdf, trainer_pdf: Pdf) -> None
     assert "培训讲义（讲师版）" in trainer_pdf.page_texts[0]
 
 
-def test_trainer_notes_hidden_on_the_course_page(pdf_site: Path) -> None:
-    """The note is in the course page's HTML but hidden by the training stylesheet and left out
-    of the search text."""
+@pytest.mark.browser
+def test_trainer_notes_hidden_on_the_course_page(pdf_site: Path, browser, static_server) -> None:
+    """The trainer note is in the course page's HTML but not shown in chromium (screen and
+    print) and left out of the search text; the quiz questions are shown."""
     html = (pdf_site / "training/backup-practice/index.html").read_text(encoding="utf-8")
     assert 'class="admonition trainer"' in html
-    css = (pdf_site / "assets/stylesheets/kb-training.css").read_text(encoding="utf-8")
-    assert re.search(r"\.admonition\.trainer[^{]*\{\s*display:\s*none", css)
     from search.extract import DROP_CLASSES
 
     assert "trainer" in DROP_CLASSES
+    page = browser.new_page()
+    try:
+        page.goto(static_server(pdf_site) + "training/backup-practice/")
+        assert page.locator("details.question").first.is_visible()
+        assert not page.locator(".admonition.trainer").is_visible()
+        page.emulate_media(media="print")
+        assert not page.locator(".admonition.trainer").is_visible()
+    finally:
+        page.close()
 
 
 # --------------------------------------------------------------------------- site pages
@@ -550,13 +558,15 @@ def test_kb_pdf_second_run_renders_nothing(pdf_site: Path, pdf_project: Path,
 
 
 def test_kb_pdf_draft_a5_booklet(pdf_project: Path, tmp_path: Path) -> None:
-    """`kb pdf --draft --booklet` on a draft policy: an A5 review copy marked 征求意见稿 on every
-    page, and its booklet: A4 landscape sides, pages in saddle-stitch order."""
+    """`kb pdf --draft --booklet --copy-number 3` on a draft internal policy: an A5 review copy
+    marked 征求意见稿 on every page, numbered 第 3 份 on its cover, and its booklet: A4 landscape
+    sides, pages in saddle-stitch order."""
     from kb.print.booklet import booklet_order
 
     draft = "policies/genai-usage.md"
     out = tmp_path / "out"
-    proc = subprocess.run([sys.executable, "-m", "kb.cli", "pdf", "--draft", "--booklet", draft,
+    proc = subprocess.run([sys.executable, "-m", "kb.cli", "pdf", "--draft", "--booklet",
+                           "--copy-number", "3", draft,
                            "-f", str(pdf_project / "mkdocs.yml"), "-o", str(out)],
                           capture_output=True, text=True, env=build_env(), cwd=pdf_project)
     assert proc.returncode == 0, proc.stderr
@@ -565,6 +575,7 @@ def test_kb_pdf_draft_a5_booklet(pdf_project: Path, tmp_path: Path) -> None:
                      run("pdfinfo", copy.path), re.M)
     for number, text in enumerate(copy.page_texts, 1):
         assert "征求意见稿" in text, number
+    assert "内部资料·未经许可不得外传·第3份" in flat(copy.page_texts[0])
     booklet = Pdf(out / f"{front(draft)['doc_id']}-booklet.pdf")
     order = booklet_order(copy.pages)
     assert booklet.pages == len(order)

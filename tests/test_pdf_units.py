@@ -209,3 +209,23 @@ def test_short_cells_and_numbers_never_split(tmp_path: Path) -> None:
     assert document.html.count('<td class="kb-nowrap">公开</td>') == 3
     assert '<span class="kb-nobr">010-8888-8001</span>' in document.html
     assert document.html.count('class="highlight kb-keep"') == 1
+
+
+def test_paragraphs_never_end_on_a_lone_character(tmp_path: Path) -> None:
+    """Paragraphs of 42 to 53 characters (a line is about 46: some are a line and one character
+    long): no last line shorter than four characters in the rendered PDF."""
+    import subprocess
+
+    sentence = "本制度适用于信息中心全体职工以及驻场外包人员在办公区域内使用的全部终端设备和账号凭证" * 2
+    paragraphs = "".join(f"<p>{sentence[:n - 2]}证；</p>" for n in range(42, 54))
+    document, _ = assemble(site_with(tmp_path, paragraphs))
+    assert document is not None and document.html.count('<span class="kb-nobr">') == 12
+    fonts, _ = check_fonts(DEFAULT_FONTS)
+    report, errors = render_all([document], site_dir=str(tmp_path / "site"),
+                                cache_dir=str(tmp_path / "c"), version=inputs_version(fonts),
+                                workers=1)
+    assert not errors
+    text = subprocess.run(["pdftotext", str(tmp_path / "site" / target().output), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    ends = [line.strip() for line in text.splitlines() if line.strip().endswith("证；")]
+    assert len(ends) == 12 and min(len(line) for line in ends) >= 4, ends

@@ -9,7 +9,8 @@ are given, limited to them (``extra.kb.pdf_only``), then copies the PDFs into ``
 PDFs whose inputs did not change come from the cache (``extra.kb.pdf_cache_dir``).
 ``--paper A5`` prints on A5 (default A4); ``--booklet`` also writes ``NAME-booklet.pdf``, the A5
 pages two per A4 landscape side in saddle-stitch order; ``--draft`` includes drafts and documents
-under review (``KB_PREVIEW=1``) and marks every page of the PDFs 征求意见稿 (a review copy).
+under review (``KB_PREVIEW=1``) and marks every page of the PDFs 征求意见稿 (a review copy);
+``--copy-number N`` numbers the copy (第 N 份) on non-public PDFs.
 Exit code 0 on success, 1 when the build or a PDF failed, 2 when a PATH has no PDF (known from
 the project's catalog before anything is built). The build runs as every in-process build does
 (:func:`kb.buildrun.run_build`); this build's PDFs are read from its state (:mod:`kb.buildstate`).
@@ -40,6 +41,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
                         help="paper size (default A4; A5 with --booklet)")
     parser.add_argument("--booklet", action="store_true",
                         help="also write NAME-booklet.pdf: 2-up A5 pages on A4 for folding")
+    parser.add_argument("--copy-number", type=int, metavar="N", default=None,
+                        help="number this copy (第 N 份) on the cover and watermark of "
+                             "non-public PDFs")
     parser.add_argument("--draft", action="store_true",
                         help="review copy: drafts and documents under review included, every "
                              "page marked 征求意见稿")
@@ -64,7 +68,9 @@ def run(args: argparse.Namespace) -> int:
                           env={PREVIEW_ENV: "1"} if args.draft else None, kb_overrides={
                               "pdf": True, "pdf_only": [p.rstrip("/") for p in args.paths],
                               "pdf_paper": args.paper or ("A5" if args.booklet else "A4"),
-                              "pdf_draft": args.draft})
+                              "pdf_draft": args.draft,
+                              **({"pdf_copy_number": args.copy_number}
+                                 if args.copy_number is not None else {})})
         for problem in [*built.content_errors, *([built.failure] if built.failure else [])]:
             print(f"kb pdf: {problem}", file=sys.stderr)
         if built.failure or built.content_errors:

@@ -110,6 +110,7 @@ class PrintBuild:
     def options(self) -> PrintOptions:
         """Paper, review copy, the uncontrolled-copy line, the audience, document numbers."""
         return PrintOptions(paper=self.settings.pdf_paper, draft=self.settings.pdf_draft,
+                            copy_number=self.settings.pdf_copy_number,
                             uncontrolled=self.settings.pdf_uncontrolled,
                             audience_label=CONFIDENTIALITY_LABELS[self.audience],
                             references=self.references)

@@ -74,6 +74,7 @@ class PrintOptions:
 
     paper: str = "A4"
     draft: bool = False
+    copy_number: int | None = None  # 第 N 份: a numbered copy of a confidential document
     uncontrolled: str = "打印件为非受控文件，以网站现行版本为准"
     audience_label: str | None = None  # 内部: the audience of the build (watermark)
     watermark_font: tuple[str, int] | None = None  # font file and index drawing the watermark
@@ -230,11 +231,14 @@ class Assembler:
             if target.level_label else []
         if options.draft:
             watermark.insert(0, "征求意见稿")
+        if options.copy_number is not None and watermark:
+            watermark.append(f"第 {options.copy_number} 份")
         values = dict(
             target=target, sections=sections, css=self.css, organisation=self.organisation,
             header=css_string(target.title), footer_id=css_string(target.footer),
             marking=css_string(f"密级：{target.level_label}") if target.level_label else None,
             chapter_pdf=target.kind == "chapter", paper=paper, image_height=image_height,
+            copy_number=options.copy_number,
             draft=options.draft, uncontrolled=css_string(
                 f"{options.uncontrolled} · 生成于 {GENERATED}" if options.uncontrolled
                 else f"生成于 {GENERATED}"),
@@ -424,8 +428,43 @@ def _insert_preface(article: etree._Element, title: etree._Element | None,
             article.insert(0, block)
 
 
+#: the last characters of a paragraph kept together, so its last line is never one character
+#: ("证；") left alone
+LAST_LINE_CHARS = 4
+_CJK = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
+def _keep_last_characters(paragraph: etree._Element) -> None:
+    """Put the last :data:`LAST_LINE_CHARS` characters of a Chinese paragraph in a no-break
+    span, when they are plain text (not inside a link or code)."""
+    if len(paragraph):
+        last = paragraph[-1]
+        text = last.tail or ""
+    else:
+        last, text = None, paragraph.text or ""
+    stripped = text.rstrip()
+    if len(stripped) <= LAST_LINE_CHARS or not _CJK.search(stripped[-LAST_LINE_CHARS:]) \
+            or " " in stripped[-LAST_LINE_CHARS:]:
+        return
+    span = etree.Element("span", {"class": "kb-nobr"})
+    span.text = stripped[-LAST_LINE_CHARS:]
+    span.tail = text[len(stripped):]
+    if last is None:
+        paragraph.text = stripped[:-LAST_LINE_CHARS]
+        paragraph.insert(0, span)
+    else:
+        last.tail = stripped[:-LAST_LINE_CHARS]
+        last.addnext(span)
+
+
 def _paper_rules(article: etree._Element) -> None:
-    """Table cells and code blocks: short cells and numbers never split, long code may break."""
+    """Paragraphs never end on a lone character; table cells and code blocks: short cells and
+    numbers never split, long code may break."""
+    for paragraph in article.iter("p", "li"):
+        if paragraph.tag == "li" and any(isinstance(c.tag, str) and c.tag in ("p", "ul", "ol")
+                                         for c in paragraph):
+            continue
+        _keep_last_characters(paragraph)
     for table in article.iter("table"):
         rows = [[(cell, _text(cell)) for cell in row if cell.tag in ("td", "th")]
                 for row in table.iter("tr")]

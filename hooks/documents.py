@@ -55,7 +55,11 @@ def on_nav(nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation
 
 
 def on_page_markdown(markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
-    """Feed the validated tags to Material's tags plugin (it reads ``page.meta.tags`` later)."""
+    """Feed the validated tags to Material's tags plugin (it reads ``page.meta.tags`` later);
+    hand our ``status`` to the theme as ``kb_status`` (Material reads ``status`` as its own
+    page-status feature and would put an unexplained icon beside the page in the navigation)."""
+    if "status" in page.meta:
+        page.meta["kb_status"] = page.meta.pop("status")
     entry = kb_catalog.current().by_src_uri(page.file.src_uri)
     if entry is not None:
         page.meta["tags"] = entry.tags

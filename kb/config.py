@@ -77,6 +77,14 @@ class KBSettings(BaseModel):
     )
     pdf_only: list[str] = Field(
         default_factory=list, description="render only the PDFs of these source paths (kb pdf)")
+    show_authors: bool = Field(
+        False, description="show git authors on pages that are not controlled documents "
+        "(controlled documents show 编制/审核/批准 only)")
+    helpdesk: str = Field(
+        "", description="help desk contact shown on the 404 page, e.g. 服务台电话 8000")
+    feedback: bool = Field(
+        True, description="'本页有帮助吗？' widget; it is shown only when kb serve answers "
+        "/api/feedback (static deployments hide it)")
 
 
 def kb_settings(config: Mapping[str, Any]) -> KBSettings:

@@ -76,6 +76,13 @@ def doc_link(doc_id: str, catalog: Catalog, from_url: str, source: Entry | None 
     return Markup("{}").format(doc_id)
 
 
+def due_text(state: str, due: str) -> Markup:
+    """A review date that is due or overdue, told by an icon and words, not colour only."""
+    icon, words = ("⚠", "已超期") if state == "overdue" else ("⏰", "即将到期")
+    return Markup('<span class="kb-due__icon" aria-hidden="true">{}</span>{} '
+                  '<span class="kb-due__text">（{}）</span>').format(icon, due, words)
+
+
 def _row(label: str, value: Markup | str, key: str) -> Markup:
     return Markup('<div class="kb-control__item" data-kb-field="{}"><dt>{}</dt><dd>{}</dd></div>'
                   ).format(key, label, value)
@@ -102,7 +109,7 @@ def control_block(entry: Entry, catalog: Catalog, review: ReviewState | None) ->
     due_value: Markup | str = _date(review.due if review else None)
     if review is not None and review.state != "ok":
         due_value = Markup('<span class="kb-due kb-due--{}">{}</span>').format(
-            review.state, review.due.isoformat())
+            review.state, due_text(review.state, review.due.isoformat()))
     rows += [
         _row(FIELD_LABELS["effective_date"], _date(meta.effective_date), "effective_date"),
         _row(FIELD_LABELS["next_review"], due_value, "next_review"),

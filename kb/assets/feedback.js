@@ -6,16 +6,8 @@
   var box = document.querySelector(".kb-feedback");
   if (!box || location.protocol === "file:" || !window.fetch) return;
 
-  function siteRoot() {
-    var base = ".";
-    var config = document.getElementById("__config");
-    if (config) {
-      try { base = JSON.parse(config.textContent).base || "."; } catch (e) { /* keep "." */ }
-    }
-    return new URL(base.replace(/\/?$/, "/"), location.href);
-  }
-
-  var root = siteRoot();
+  if (!window.kbSiteRoot) return;  // kb.js (listed first in mkdocs.yml) defines it
+  var root = window.kbSiteRoot();
   var api = new URL("api/feedback", root);
   var page = "/" + decodeURI(location.pathname).slice(decodeURI(root.pathname).length);
   var form = box.querySelector(".kb-feedback__form");

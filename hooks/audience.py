@@ -59,6 +59,8 @@ def on_page_context(context: dict[str, Any], *, page: Page, config: MkDocsConfig
     entry = catalog.by_src_uri(page.file.src_uri)
     if entry is not None and entry.controlled is not None:
         return context
+    if "level" in (page.meta.get("hide") or []):  # the search page: a tool, not a document
+        return context
     state = kb_audience.state()
     repo_path = state.roots.repo_path(page.file) if state.roots else page.file.src_uri
     level = kb_audience.page_level(page.file.src_uri, page.file.url, repo_path, catalog,

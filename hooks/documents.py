@@ -23,6 +23,7 @@ from kb.documents import meta_tags, page_top
 from kb.errors import raise_collected
 from kb.registers import replace_markers
 from kb.roots import ContentRoots
+from kb.tagindex import group_by_initial
 
 _settings: KBSettings | None = None
 _roots: ContentRoots | None = None
@@ -77,6 +78,8 @@ def on_page_context(context: dict[str, Any], *, page: Page, config: MkDocsConfig
                     nav: Navigation) -> dict[str, Any]:
     """Add ``kb:`` meta tags to ``page.kb_head`` and control block + banners to ``page.kb_top``."""
     assert _settings is not None
+    if page.content and 'class="md-tag"' in page.content:  # Material's listing is in by now
+        page.content = group_by_initial(page.content)
     entry = kb_catalog.current().by_src_uri(page.file.src_uri)
     if entry is None:
         return context

@@ -146,7 +146,8 @@ def banners(entry: Entry, catalog: Catalog, review: ReviewState | None) -> list[
                            "本文件尚未生效，仅在预览构建中显示。"))
     if meta.status is Status.superseded and meta.superseded_by:
         owner = entry.manual if entry.manual is not None else entry
-        out.append(_banner("superseded", "info", "本文件已被替代", Markup("现行版本：{}").format(
+        out.append(_banner("superseded", "info", "本文件已被替代", Markup(
+            "现行版本：{}。本文件仅供查阅历史要求，不再作为执行依据。").format(
             doc_link(meta.superseded_by, catalog, entry.url, owner, "superseded_by"))))
     if meta.status is Status.retired:
         out.append(_banner("retired", "info", "本文件已废止", "本文件已停止执行，仅供查阅。"))

@@ -213,7 +213,10 @@ class HistorySite:
         # other pages show git authors only when configured (extra.kb.show_authors)
         shown = authors if self.settings.show_authors and repo_path not in self.controlled \
             and page.meta.get("doc_id") is None else []
-        return html + updated_line(date, shown, note=note)
+        hide = page.meta.get("hide") or []
+        if "edit" in hide:  # a tool page such as the search page: no edit pencil either
+            page.edit_url = None
+        return html + ("" if "updated" in hide else updated_line(date, shown, note=note))
 
     def _generated_content(self, html: str, page: Page, role: Generated, head: list[str]) -> str:
         doc, version = role.doc, role.version

@@ -24,8 +24,9 @@ WIDGET = (
 
 
 def wants_widget(meta: Mapping[str, Any]) -> bool:
-    """Pages kept out of search (search page, archived versions, comparisons) get none."""
+    """Pages kept out of search (search page, archived versions, comparisons) or hiding it
+    (``hide: [feedback]``, Material's own key for its feedback widget) get none."""
     search = meta.get("search")
     if isinstance(search, Mapping) and search.get("exclude"):
         return False
-    return meta.get("feedback", True) is not False
+    return "feedback" not in (meta.get("hide") or [])

@@ -79,7 +79,7 @@ def doc_link(doc_id: str, catalog: Catalog, from_url: str, source: Entry | None 
 def due_text(state: str, due: str) -> Markup:
     """A review date that is due or overdue, told by an icon and words, not colour only."""
     icon, words = ("⚠", "已超期") if state == "overdue" else ("⏰", "即将到期")
-    return Markup('<span class="kb-due__icon" aria-hidden="true">{}</span>{} '
+    return Markup('<span class="kb-due__icon" aria-hidden="true">{}</span>{}'
                   '<span class="kb-due__text">（{}）</span>').format(icon, due, words)
 
 

@@ -114,7 +114,8 @@ class _Register:
             meta = entry.controlled
             assert meta is not None
             cells = Markup("").join(
-                Markup('<td data-key="{}" data-sort-value="{}">{}</td>').format(c.key, value, html)
+                Markup('<td data-key="{}" data-label="{}" data-sort-value="{}">{}</td>').format(
+                    c.key, c.label, value, html)
                 for c in columns for html, value in [c.cell(entry)])
             rows.append(Markup('<tr data-status="{}" data-owner="{}">{}</tr>').format(
                 meta.status.value, meta.owner or "", cells))

@@ -16,11 +16,13 @@ from kb import catalog as kb_catalog
 from kb.config import KBSettings, audience, kb_settings
 from kb.print import plan_targets
 from kb.roots import ContentRoots
-from kb.training import course_block, replace_marker
+from kb.pager import link_neighbours
+from kb.training import course_block, courses, replace_marker
 
 _settings: KBSettings | None = None
 _catalog: kb_catalog.Catalog | None = None
 _pdf_links: dict[str, str] = {}
+_files: Files | None = None
 
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
@@ -32,8 +34,9 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
 
 def on_files(files: Files, *, config: MkDocsConfig) -> Files:
     """Take the catalog of this build (hooks/documents.py builds it before us)."""
-    global _catalog, _pdf_links
+    global _catalog, _pdf_links, _files
     assert _settings is not None
+    _files = files
     try:
         _catalog = kb_catalog.current()
     except RuntimeError:  # documents hook not configured: read the pages ourselves
@@ -58,4 +61,6 @@ def on_page_context(context: dict[str, Any], *, page: Page, config: MkDocsConfig
     block = course_block(entry) if entry is not None and entry.type == "course" else None
     if block is not None:
         page.kb_top = [*(getattr(page, "kb_top", None) or []), block]  # type: ignore[attr-defined]
+        if _files is not None:  # 上一页/下一页 in the 培训目录's order
+            link_neighbours(page, [e.src_uri for e in courses(_catalog)], _files)
     return context

@@ -28,6 +28,7 @@ from kb.feeds import Channel, first_paragraph, write_feeds
 from kb.notice_pages import (ARCHIVE_MARKER, HOME_MARKER, archive_files, archive_index_markdown,
                              banners, category_uri, feed_head_links, feed_uris, home_block,
                              page_url)
+from kb.pager import link_neighbours
 from kb.release_notices import release_files
 
 log = logging.getLogger("mkdocs.plugins.kb.announcements")
@@ -41,6 +42,7 @@ class NoticeBuild:
         self.anns: Announcements | None = None
         self.descriptions: dict[str, str] = {}
         self.feed_pages: set[str] = set()  # src_uris that get feed <link> tags
+        self.files: Files | None = None
 
     @property
     def folder(self) -> str:
@@ -50,6 +52,7 @@ class NoticeBuild:
     # -- on_files --------------------------------------------------------------------------
 
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
+        self.files = files
         settings = self.settings = kb_settings(config)
         self.descriptions, self.feed_pages = {}, set()
         catalog, errors = build_catalog(files, config, settings)
@@ -107,6 +110,9 @@ class NoticeBuild:
         head = _slot(page, "kb_head")
         if notice is not None:
             top.extend(banners(notice, self.anns, self.folder, here, config))
+            if self.files is not None:  # 上一页/下一页: the older and the newer notice
+                order = [n.src_uri for n in sorted(self.anns.notices, key=lambda n: n.newest_key)]
+                link_neighbours(page, order, self.files)
         category = _category_of_page(src, self.folder, self.anns)
         if src in self.feed_pages or notice is not None or category is not None:
             head.extend(feed_head_links(self.folder, here, config.site_name, category))

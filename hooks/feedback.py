@@ -14,18 +14,15 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
-from kb.config import kb_settings
+from kb import buildstate
 from kb.feedback.widget import WIDGET, wants_widget
 
 JS_URI = "assets/javascripts/kb-feedback.js"
 CSS_URI = "assets/stylesheets/kb-feedback.css"
-_enabled = True
 
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
-    global _enabled
-    _enabled = kb_settings(config).feedback
-    if _enabled:
+    if buildstate.of(config).settings.feedback:
         if JS_URI not in [str(s) for s in config.extra_javascript]:
             config.extra_javascript.append(JS_URI)
         if CSS_URI not in config.extra_css:
@@ -34,7 +31,7 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
 
 
 def on_files(files: Files, *, config: MkDocsConfig) -> Files:
-    if _enabled:
+    if buildstate.of(config).settings.feedback:
         assets = package_files("kb").joinpath("assets")
         for uri, name in ((JS_URI, "feedback.js"), (CSS_URI, "feedback.css")):
             if files.get_file_from_path(uri) is None:
@@ -44,6 +41,6 @@ def on_files(files: Files, *, config: MkDocsConfig) -> Files:
 
 
 def on_page_content(html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
-    if _enabled and wants_widget(page.meta):
+    if buildstate.of(config).settings.feedback and wants_widget(page.meta):
         return html + WIDGET
     return html

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from search.engine import SearchEngine
+from search.params import check_facets
 
 log = logging.getLogger("mkdocs.plugins.kb.search.service")
 
@@ -88,10 +89,11 @@ def open_engine(index_dir: Path) -> OpenedIndex:
 
 def run_search(opened: OpenedIndex, q: str, *, types: list[str], tags: list[str],
                statuses: list[str], archived: bool, page: int, size: int) -> dict:
-    """Answer one validated query: ``{total, hits, facets, suggestion}``.
+    """Answer one validated query: ``{total, hits, facets, suggestion, partial}``.
 
     Facets are keyed like the API's filter parameters: ``type``, ``tag``, ``status``.
     """
+    check_facets({"type": types, "status": statuses}, opened.engine.field_values)
     resp = opened.engine.search(q, type=types or None, tag=tags or None,
                                 status=statuses or None, archived=archived, page=page,
                                 size=size)
@@ -102,4 +104,5 @@ def run_search(opened: OpenedIndex, q: str, *, types: list[str], tags: list[str]
         "facets": {"type": facets.get("type", {}), "tag": facets.get("tags", {}),
                    "status": facets.get("status", {})},
         "suggestion": resp.suggestion,
+        "partial": resp.partial,
     }

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from kb import search_fallback
-from kb.search_fallback import ZWSP, SegmentCache, segment
+from search.mkdocs import fallback as search_fallback
+from search.mkdocs.fallback import ZWSP, SegmentCache, segment
 from search.indexer import stage_dir_for
 
 
@@ -102,7 +102,7 @@ def test_background_index_analyses_changed_pages_only_and_fills_the_cache(demo_s
                                                                           tmp_path: Path) -> None:
     """Pages indexed in the background are cache hits for a later build_index; an unchanged
     page is not analysed again, a changed one is."""
-    from kb.search_background import BackgroundIndex
+    from search.mkdocs.background import BackgroundIndex
     from search import build_index, read_build_info
 
     cache, site = tmp_path / "cache", tmp_path / "site"
@@ -130,7 +130,7 @@ def test_closed_background_index_leaves_every_page_to_build_index(demo_site: Pat
                                                                   tmp_path: Path) -> None:
     """Closing the background worker before it finished (a failed build) stops it at once
     and removes its stage; build_index then indexes every page itself."""
-    from kb.search_background import BackgroundIndex
+    from search.mkdocs.background import BackgroundIndex
     from search import build_index
 
     cache, site, stage = tmp_path / "cache", tmp_path / "site", tmp_path / "site" / ".stage"
@@ -151,7 +151,7 @@ def test_closed_background_index_leaves_every_page_to_build_index(demo_site: Pat
 def test_failing_background_worker_only_costs_time(demo_site: Path, tmp_path: Path) -> None:
     """A worker that fails (here: handed something that is not a page) ends the background
     indexing: finish says so, the stage is removed, and build_index indexes every page."""
-    from kb.search_background import BackgroundIndex
+    from search.mkdocs.background import BackgroundIndex
     from search import build_index
 
     site = tmp_path / "site"
@@ -191,19 +191,18 @@ def test_incremental_index_replaces_changed_pages_without_duplicates(demo_site: 
     assert Counter(s["id"] for s in search_fallback.sections(index_dir_for(site))) == ids
 
 
-def test_fallback_update_reads_only_changed_pages(demo_site: Path, tmp_path: Path) -> None:
+def test_fallback_update_reads_only_changed_pages(demo_site: Path, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """A rebuild re-reads and re-segments only pages whose index key changed."""
     import shutil
-    from types import SimpleNamespace
 
+    from conftest import loaded_config
     from search import build_index, index_dir_for
 
     site, cache = tmp_path / "site", tmp_path / "cache"
     shutil.copytree(demo_site, site)
     (site / search_fallback.STATE_FILE).unlink()
-    plugin = SimpleNamespace(config=SimpleNamespace(enabled=True), search_index=None)
-    config = SimpleNamespace(plugins={search_fallback.PLUGIN: plugin}, site_dir=str(site))
-    plugin.search_index = search_fallback.DeferredIndex({"lang": ["zh"]})
+    config = loaded_config(site)  # Material's search plugin given our deferred index
     build_index(site, cache_dir=cache)
     total = search_fallback.write(config, index_dir_for(site), cache_dir=cache)
     before = json.loads((site / "search" / "search_index.json").read_text("utf-8"))["docs"]
@@ -215,11 +214,10 @@ def test_fallback_update_reads_only_changed_pages(demo_site: Path, tmp_path: Pat
     build_index(site, cache_dir=cache)
     read: list[set[str] | None] = []
     real = search_fallback.sections
-    search_fallback.sections = lambda d, urls=None: (read.append(urls), real(d, urls))[1]
-    try:
-        search_fallback.write(config, index_dir_for(site), cache_dir=cache)
-    finally:
-        search_fallback.sections = real
+    monkeypatch.setattr(search_fallback, "sections",
+                        lambda d, urls=None: (read.append(urls), real(d, urls))[1])
+    search_fallback.write(config, index_dir_for(site), cache_dir=cache)
+    monkeypatch.undo()
     after = json.loads((site / "search" / "search_index.json").read_text("utf-8"))["docs"]
     assert read == [{"about/"}]
     assert [d["location"] for d in after] == [d["location"] for d in before]
@@ -258,8 +256,8 @@ def test_index_update_skips_pages_not_rewritten(demo_site: Path, tmp_path: Path)
 def test_generated_page_takes_level_of_longest_owning_url() -> None:
     """page_level (O(URL length) lookup): a generated page takes the level of the entry with the
     longest URL that starts its own, raised to its declared level; no owner: the default."""
-    from kb.audience import page_level
-    from kb.catalog import Catalog, Entry
+    from kb.audience.filter import page_level
+    from kb.content.catalog import Catalog, Entry
     from kb.config import KBSettings
 
     def entry(url: str, level: str) -> Entry:
@@ -287,8 +285,8 @@ def test_stalled_background_worker_is_given_up(demo_site: Path, tmp_path: Path,
     import os
     import signal
 
-    from kb import search_background
-    from kb.search_background import BackgroundIndex
+    from search.mkdocs import background as search_background
+    from search.mkdocs.background import BackgroundIndex
 
     monkeypatch.setattr(search_background, "STALL", 2.0)
     site = tmp_path / "site"

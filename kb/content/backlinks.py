@@ -66,7 +66,8 @@ class Backlinks:
             return ""
         items = "".join(f'<li><a href="{escape(get_relative_url(p.url, page.url))}">'
                         f"{escape(str(p.title or p.url))}</a></li>" for p in pages)
-        return ('<section class="kb-backlinks" aria-labelledby="kb-backlinks-title">'
+        return ('<section class="kb-backlinks" aria-labelledby="kb-backlinks-title" '
+                'data-kb-pdf="omit">'
                 '<h2 id="kb-backlinks-title">引用本文的页面</h2>'
                 f"<ul>{items}</ul></section>")
 

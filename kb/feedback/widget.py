@@ -7,7 +7,7 @@ from typing import Any
 
 #: hidden until the service answers; no inline script or handler (the build's CSP forbids them)
 WIDGET = (
-    '<section class="kb-feedback" hidden aria-labelledby="kb-feedback-title">'
+    '<section class="kb-feedback" hidden aria-labelledby="kb-feedback-title" data-kb-pdf="omit">'
     '<h2 id="kb-feedback-title" class="kb-feedback__title">本页有帮助吗？</h2>'
     '<div class="kb-feedback__choices" role="group" aria-labelledby="kb-feedback-title">'
     '<button type="button" class="md-button kb-feedback__choice" data-helpful="true" '

@@ -92,7 +92,8 @@ def test_home_lists_recently_changed_documents_not_generated_pages(demo_site: Pa
     items = tree(demo_site, "").cssselect(".kb-recently-updated li")
     hrefs = [li.cssselect("a")[0].get("href") for li in items]
     assert len(items) == 10
-    assert not [h for h in hrefs if "/archive/" in h or "/category/" in h or "XXZX-" in h]
+    assert not [h for h in hrefs if "/archive/" in h or "/category/" in h or "XXZX-" in h
+                or h.endswith(("search/", "tags/"))]
     dates = [li.cssselect("time")[0].get("datetime") for li in items]
     assert dates == sorted(dates, reverse=True) and len(set(dates)) > 1
 
@@ -230,6 +231,14 @@ def test_breadcrumbs_and_article_permalinks(demo_site: Path) -> None:
     crumbs = [a.text_content().strip() for a in
               tree(demo_site, "manuals/oa/01-login").cssselect("nav.md-path a")]
     assert crumbs[:2] == ["首页", "用户手册"]
+    # pages outside the navigation: the nearest index page of their folder, tab lit
+    for path, expected in (("policies/network", "制度"), ("policies/XXZX-ZD-005/v1.0", "制度"),
+                           ("announcements/2026/2026-11-18-backup-drill", "通知公告"),
+                           ("training/security-awareness", "培训")):
+        page = tree(demo_site, path)
+        assert [a.text_content().strip() for a in page.cssselect("nav.md-path a")] == \
+            ["首页", expected], path
+        assert page.cssselect(".md-tabs__item--active a")[0].text_content().strip() == expected
     policy = tree(demo_site, "policies/network")
     article5 = policy.get_element_by_id("第五条")
     assert article5.tag == "p" and article5.cssselect("a.headerlink")[0].get("href") == "#第五条"

@@ -7,6 +7,9 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 SITE   ?= site
+# the demo shows 下载 PDF on every page that has one (KB_PDF=1: WeasyPrint, cached in .cache/kb-pdf;
+# a cold run takes a minute or two); `make serve PDF=0` builds without PDFs
+PDF    ?= 1
 export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: setup serve build test bench clean
@@ -22,7 +25,7 @@ $(VENV)/.installed: pyproject.toml scripts/system-deps.sh
 setup: $(VENV)/.installed
 
 build: setup
-	$(BIN)/mkdocs build --strict -d $(SITE)
+	KB_PDF=$(PDF) $(BIN)/mkdocs build --strict -d $(SITE)
 
 serve: build
 	$(BIN)/kb serve $(SITE) --host $(HOST) --port $(PORT)

@@ -60,6 +60,8 @@ def on_page_context(context: dict[str, Any], *, page: Page, config: MkDocsConfig
     entry = catalog.by_src_uri(page.file.src_uri)
     if entry is not None and entry.controlled is not None:
         return context
+    if "level" in (page.meta.get("hide") or []):  # the search page: a tool, not a document
+        return context
     level = kb_audience.page_level(page.file.src_uri, page.file.url,
                                    build.roots.repo_path(page.file), catalog, build.settings,
                                    page.meta.get("confidentiality"))

@@ -25,6 +25,7 @@ from kb.documents.control import meta_tags, page_top
 from kb.errors import raise_collected
 from kb.documents.registers import replace_markers
 from kb.content.slots import slots
+from kb.content.tagindex import group_by_initial
 
 
 def on_files(files: Files, *, config: MkDocsConfig) -> Files:
@@ -47,7 +48,11 @@ def on_nav(nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation
 
 
 def on_page_markdown(markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
-    """Feed the validated tags to Material's tags plugin (it reads ``page.meta.tags`` later)."""
+    """Feed the validated tags to Material's tags plugin (it reads ``page.meta.tags`` later);
+    hand our ``status`` to the theme as ``kb_status`` (Material reads ``status`` as its own
+    page-status feature and would put an unexplained icon beside the page in the navigation)."""
+    if "status" in page.meta:
+        page.meta["kb_status"] = page.meta.pop("status")
     entry = buildstate.of(config).catalog.by_src_uri(page.file.src_uri)
     if entry is not None:
         page.meta["tags"] = entry.tags
@@ -63,7 +68,10 @@ def on_page_content(html: str, *, page: Page, config: MkDocsConfig, files: Files
 
 def on_page_context(context: dict[str, Any], *, page: Page, config: MkDocsConfig,
                     nav: Navigation) -> dict[str, Any]:
-    """Add ``kb:`` meta tags to the page's head slot, control block + banners to its top."""
+    """Add ``kb:`` meta tags to the page's head slot, control block + banners to its top; the
+    tags page's listing regrouped by pinyin initial (Material's listing is in by now)."""
+    if page.content and 'class="md-tag"' in page.content:
+        page.content = group_by_initial(page.content)
     state = buildstate.of(config)
     entry = state.catalog.by_src_uri(page.file.src_uri)
     if entry is None:

@@ -9,11 +9,13 @@ from typing import Any
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import Files
+from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
 from mkdocs.plugins import event_priority
 
 from kb import buildstate
+from kb.content.breadcrumbs import adopt_orphans
 from kb.content.roots import LinkState, RepoLinkExtension
 
 
@@ -33,6 +35,13 @@ def on_files(files: Files, *, config: MkDocsConfig) -> Files:
     state = buildstate.of(config).part(LinkState)
     state.files = buildstate.of(config).roots.add_to(files, config)
     return state.files
+
+
+def on_nav(nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation:
+    """Pages outside the navigation get the nearest index page of their folders as parent:
+    breadcrumbs (首页 › 制度) and the active tab (:mod:`kb.content.breadcrumbs`)."""
+    adopt_orphans(nav, files)
+    return nav
 
 
 def on_page_markdown(markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:

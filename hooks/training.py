@@ -15,7 +15,8 @@ from mkdocs.structure.pages import Page
 from kb import buildstate
 from kb.print.buttons import plan_targets
 from kb.content.slots import slots
-from kb.documents.training import course_block, replace_marker
+from kb.content.pager import SiteFiles, link_neighbours
+from kb.documents.training import course_block, courses, replace_marker
 
 
 class CoursePDFs(dict):
@@ -26,6 +27,7 @@ def on_files(files: Files, *, config: MkDocsConfig) -> Files:
     """Take the catalog of this build (hooks/documents.py builds it before us) and the course
     PDFs it will have."""
     state = buildstate.of(config)
+    state.part(SiteFiles).files = files  # for 上一页/下一页 among courses
     catalog = state.catalog_for(files)  # read here when the documents hook is not listed
     state.part(CoursePDFs).update(
         (t.repo_path, t.output) for t in plan_targets(catalog, state.settings, state.audience)
@@ -46,4 +48,7 @@ def on_page_context(context: dict[str, Any], *, page: Page, config: MkDocsConfig
     block = course_block(entry) if entry is not None and entry.type == "course" else None
     if block is not None:
         slots(page).top.append(block)
+        state = buildstate.of(config)  # 上一页/下一页 in the 培训目录's order
+        link_neighbours(page, [e.src_uri for e in courses(state.catalog)],
+                        state.part(SiteFiles).files)
     return context

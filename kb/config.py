@@ -19,6 +19,7 @@ LEVELS: tuple[Level, ...] = ("public", "internal", "confidential")
 
 AUDIENCE_ENV = "KB_AUDIENCE"
 PREVIEW_ENV = "KB_PREVIEW"
+PDF_ENV = "KB_PDF"
 
 
 class RootSettings(BaseModel):
@@ -100,19 +101,31 @@ class KBSettings(BaseModel):
     pdf_uncontrolled: str = Field(
         "打印件为非受控文件，以网站现行版本为准",
         description="line printed on every PDF page: a paper copy is not controlled")
+    show_authors: bool = Field(
+        False, description="show git authors on pages that are not controlled documents "
+        "(controlled documents show 编制/审核/批准 only)")
+    feedback: bool = Field(
+        True, description="'本页有帮助吗？' widget; it is shown only when kb serve answers "
+        "/api/feedback (static deployments hide it)")
 
 
 def kb_settings(config: Mapping[str, Any]) -> KBSettings:
     """Parse ``extra.kb`` of a loaded MkDocs config; a bad option stops the build clearly."""
     raw = (config.get("extra") or {}).get("kb") or {}
     try:
-        return KBSettings.model_validate(raw)
+        settings = KBSettings.model_validate(raw)
     except ValidationError as exc:
         problems = "; ".join(
             f"extra.kb.{'.'.join(str(p) for p in err['loc'])}: {err['msg']} (found {err.get('input')!r})"
             for err in exc.errors()
         )
         raise PluginError(f"mkdocs.yml: {problems}") from None
+    flag = os.environ.get(PDF_ENV, "").strip().lower()
+    if flag:  # KB_PDF=1 renders PDFs without editing mkdocs.yml (make build, make serve)
+        if flag not in {"1", "true", "yes", "on", "0", "false", "no", "off"}:
+            raise PluginError(f"{PDF_ENV}: expected 1 or 0, found {flag!r}")
+        settings = settings.model_copy(update={"pdf": flag in {"1", "true", "yes", "on"}})
+    return settings
 
 
 def audience() -> Level:

@@ -35,6 +35,9 @@ DROP_CLASSES = (
     "headerlink", "md-source-file", "md-content__button", "md-tags", "md-feedback",
     "md-source", "md-annotation__index",
     "trainer",  # trainer notes (!!! trainer): hidden on the page, printed in the trainer's PDF only
+    # what our hooks add around the text: the control block, banners, the "最后更新" line,
+    # the feedback widget, backlinks and pagers are not what a snippet should quote
+    "kb-control", "kb-banner", "kb-updated", "kb-feedback", "kb-backlinks", "kb-pager-nav",
 )
 BLOCKS = frozenset(
     "p div li ul ol dl dt dd table tr td th blockquote pre section details summary figure "

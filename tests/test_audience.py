@@ -583,7 +583,7 @@ def test_archived_pages_take_their_documents_level(demo_site: Path) -> None:
     assert levels("policies/") == ["公开"]  # the register page itself is public
     assert levels("policies/network/") == ["内部"]
     assert levels("policies/XXZX-ZD-005/v1.0/") == ["内部"]
-    assert levels("policies/XXZX-ZD-005/diff/v1.0-v2.0/") == ["内部"]
+    assert levels("policies/XXZX-ZD-005/diff/v1.1-v2.0/") == ["内部"]
 
 
 def test_generated_page_takes_level_of_longest_owning_url() -> None:

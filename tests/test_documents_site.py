@@ -114,7 +114,7 @@ def test_control_block_shows_identification_approval_and_review(site: Path) -> N
     """A policy's block lists number, version, status, dates, owner, 编制/审核/批准, level."""
     assert control(site, "policies/due") == {
         "doc_id": "XXZX-ZD-001", "version": "1.0", "status": "现行有效",
-        "effective_date": "2025-12-10", "next_review": "2026-12-10", "owner": "信息中心",
+        "effective_date": "2025-12-10", "next_review": "⏰2026-12-10（即将到期）", "owner": "信息中心",
         "approval": "张伟 / 李娜 / 王建国", "confidentiality": "内部",
     }
     tree = html(site, "policies/due")
@@ -232,7 +232,7 @@ def test_manual_register_lists_manuals_and_chapters(site: Path) -> None:
     """手册目录: each published manual with its chapters in order, linked."""
     rows = register_rows(site, "manuals", "manuals")
     assert [(r["doc_id"], r["version"], r["next_review"]) for r in rows] == [
-        ("XXZX-SC-001", "1.0", "2026-01-01")]
+        ("XXZX-SC-001", "1.0", "⚠2026-01-01（已超期）")]
     links = html(site, "manuals").cssselect('#kb-register-manuals td[data-key="title"] a')
     assert [(a.text_content(), a.get("href")) for a in links] == [
         ("VPN 使用手册", "vpn/"), ("安装客户端", "vpn/01-install/"),
@@ -249,6 +249,18 @@ def test_tags_index_lists_our_tags(site: Path) -> None:
         assert tag in text
     hrefs = {a.get("href") for a in tree.cssselect("article a")}
     assert "../policies/due/" in hrefs and "../manuals/vpn/02-connect/" in hrefs
+    # sorted by pinyin (远程办公 yuan… before 账号 zhang…, though 账 < 远 by code point),
+    # grouped by initial with a jump bar, each tag with its page count, its anchor kept
+    names = [h.text_content().replace("¶", "").strip() for h in tree.cssselect("h3.kb-tag__name")]
+    assert names.index(next(n for n in names if n.startswith("远程办公"))) < \
+        names.index(next(n for n in names if n.startswith("账号")))
+    groups = [h.text_content().replace("¶", "") for h in tree.cssselect(".kb-tag-group > h2")]
+    assert groups == sorted(groups, key=lambda g: (g == "数字与符号", g)) and "Y" in groups
+    assert [a.get("href") for a in tree.cssselect(".kb-tag-initials a")] == [
+        "#kb-tags-" + ("other" if g == "数字与符号" else g) for g in groups]
+    vpn = tree.get_element_by_id("tag:vpn")
+    count = len(vpn.getparent().cssselect("li"))
+    assert vpn.cssselect(".kb-tag__count")[0].text_content() == f"{count} 篇" and count >= 1
 
 
 # --------------------------------------------------------------------------- kb report

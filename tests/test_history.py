@@ -43,6 +43,7 @@ markdown_extensions:
       permalink: true
 extra:
   kb:
+    show_authors: true
     roots:
       - dir: policies
         type: policy
@@ -243,11 +244,13 @@ def test_re_added_path_does_not_inherit_deleted_file() -> None:
 
 
 def test_last_updated_and_authors_match_commits(site: Path) -> None:
-    """Each page shows its own last commit date and authors (renames followed)."""
+    """Each page shows its own last commit date; git authors (renames followed) only on pages
+    that are not controlled documents, and only when configured (show_authors): a policy names
+    编制/审核/批准 in its control block instead."""
     page = html(site, "policies/password-security")
     assert meta(page, "kb:updated") == ["2025-09-15"]
     line = re.search(r'<p class="kb-updated">(.*?)</p>', page).group(1)
-    assert "2025-09-15" in line and re.sub("<[^>]+>", "", line).endswith("作者：张伟、王芳、李娜")
+    assert "2025-09-15" in line and "作者" not in line and "kb-authors" not in page
     about = html(site, "about")
     assert meta(about, "kb:updated") == ["2025-10-01"]
     assert "作者：<span class=\"kb-authors\">赵敏、张伟</span>" in about
@@ -284,7 +287,9 @@ def test_diff_pages_mark_inserted_and_deleted_chinese(site: Path) -> None:
     d2 = article(html(site, "policies/XXZX-ZD-101/diff/v1.1-v2.0"))
     assert "本规定适用于<ins>全校各单位及</ins>信息中心全体员工" in d2
     assert "每<del>90</del><ins>180</ins>天" in d2
-    assert re.search(r"<ins>\s*\*\*第二条之一\*\* 远程登录须启用多因素认证。</ins>", d2)
+    # rendered text is compared, not Markdown: no ** around 第二条之一
+    assert re.search(r"<ins>\s*第二条之一 远程登录须启用多因素认证。</ins>", d2)
+    assert "**" not in d2
     assert "<th>版本</th><td><del>1.1</del></td><td><ins>2.0</ins></td>" in d2
 
 
@@ -454,3 +459,19 @@ def test_check_reads_the_project_named_by_config_file(work: Path, tmp_path: Path
                           text=True, env=build_env())
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "policies/password-security.md:4: version (版本)" in proc.stderr
+
+
+def test_rendered_text_of_tables_emphasis_images_lists_and_code() -> None:
+    """What a comparison compares: the text a reader sees, one block per line."""
+    from kb.versions.rendertext import Renderer
+
+    text = Renderer(["tables", "admonition", "attr_list", "md_in_html", "fenced_code"]).text(
+        "## 第二章 区域\n\n**第四条** 划分为以下*区域*：\n\n![区域示意图](images/z.svg)\n\n"
+        "| 区域 | 用途 |\n|---|---|\n| DMZ 区 | 门户网站 |\n\n1. 填写申请；\n2. 审批。\n\n无线：\n\n"
+        "- `Office`：职工使用\n\n!!! warning \"私接设备\"\n    将立即关闭端口。\n\n"
+        "```\n# 检查连通性\nping oa\n```\n\n见[关于本站](../about.md)。\n")
+    lines = [line for line in text.splitlines() if line]
+    assert lines == ["## 第二章 区域", "第四条 划分为以下区域：", "［图：区域示意图］",
+                     "区域 ｜ 用途", "DMZ 区 ｜ 门户网站", "1. 填写申请；", "2. 审批。", "无线：",
+                     "• Office：职工使用", "【私接设备】", "将立即关闭端口。",
+                     "    # 检查连通性", "    ping oa", "见关于本站。"]

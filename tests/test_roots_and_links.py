@@ -293,16 +293,22 @@ def test_browser_follows_links_without_external_requests(demo_site: Path, browse
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("path", ["", "policies/network/", "manuals/oa/01-login/"])
-def test_axe_finds_no_serious_violation(demo_site: Path, browser, static_server, path: str) -> None:
-    """axe-core finds no serious or critical accessibility violation on home, policy, chapter."""
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("path", ["", "policies/network/", "manuals/oa/01-login/", "search/",
+                                  "tags/", "404.html"])
+def test_axe_finds_no_serious_violation(demo_site: Path, browser, static_server, path: str,
+                                        scheme: str) -> None:
+    """axe-core finds no serious or critical accessibility violation on home, a policy, a
+    chapter, the search page, the tags page and the 404 page, in the light and dark palettes."""
     from conftest import serious_axe_violations
 
     base = static_server(demo_site)
-    page = browser.new_page()
-    target = next((p for p in [path] if (demo_site / p / "index.html").is_file()), None)
-    assert target is not None, f"{path} was not built"
-    page.goto(base + target)
+    page = browser.new_page(color_scheme=scheme)
+    built = demo_site / path if path.endswith(".html") else demo_site / path / "index.html"
+    assert built.is_file(), f"{path} was not built"
+    page.goto(base + path)
+    expected = "slate" if scheme == "dark" else "default"
+    assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == expected
     violations = serious_axe_violations(page)
     page.close()
     assert not violations, [(v["id"], v["impact"], v["help"], [n["target"] for n in v["nodes"]][:3])

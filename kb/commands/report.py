@@ -10,6 +10,9 @@ function to the tuple):
 ``kb report --searches [--log FILE]`` prints instead the frequent queries of the ``kb serve``
 search log that found nothing or little (:mod:`search.searchlog`).
 
+``kb report --feedback [--feedback-db FILE]`` prints instead the "本页有帮助吗？" votes and comments
+collected by ``kb serve``, per owner, pages with the most 没帮助 first (:mod:`kb.feedback.store`).
+
 Every document in the repository counts, drafts included (the report does not depend on
 ``KB_PREVIEW``). Documents with metadata errors cannot be judged; their number is printed with a
 pointer to ``kb check``.
@@ -50,6 +53,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     parser.add_argument("--few", type=int, default=2,
                         help="--searches: at most this many results counts as little (2)")
     parser.add_argument("--limit", type=int, default=30, help="--searches: rows to print (30)")
+    parser.add_argument("--feedback", action="store_true",
+                        help="instead: readers' feedback (本页有帮助吗？) per owner, from kb serve")
+    parser.add_argument("--feedback-db", default="site-feedback.sqlite3",
+                        help="--feedback: the feedback database (default: site-feedback.sqlite3)")
     parser.set_defaults(func=run)
 
 
@@ -119,6 +126,14 @@ def run(args: argparse.Namespace) -> int:
         text, code = report_searches(Path(args.log), few=args.few, limit=args.limit)
         print(text, end="")
         return code
+
+    if getattr(args, "feedback", False):
+        from pathlib import Path
+
+        from kb.feedback.store import report as feedback_report
+
+        print("\n".join(feedback_report(Path(args.feedback_db))))
+        return 0
 
     catalog, settings = load(args.config_file)
     ctx = ReportContext(args, catalog, settings, today())

@@ -45,6 +45,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
                              "'off' (default: daily)")
     parser.add_argument("--log-keep", type=int, default=14,
                         help="rotated search log files kept (default 14)")
+    parser.add_argument("--feedback", default="",
+                        help="feedback database of the '本页有帮助吗？' widget (default: "
+                             "<SITE_DIR>-feedback.sqlite3 next to the site folder); 'off' "
+                             "disables /api/feedback and the widget")
+    parser.add_argument("--user-header", default=None,
+                        help="a header your authenticating proxy sets to the reader's name "
+                             "(e.g. X-Remote-User); without it feedback is anonymous")
     parser.add_argument("--cache", type=int, default=1024,
                         help="answers of repeated queries kept per index build (0: none)")
     parser.set_defaults(func=run)
@@ -54,8 +61,10 @@ def _make_app(args: argparse.Namespace, rotation):
     from search.service import create_app
 
     log_path = None if args.search_log == "off" else args.search_log
+    feedback = None if args.feedback == "off" else args.feedback
     return create_app(Path(args.site_dir), log_path=log_path, cache_size=max(0, args.cache),
-                      log_rotation=rotation)
+                      log_rotation=rotation, feedback_path=feedback,
+                      identity_header=args.user_header)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -82,6 +82,7 @@ FIELD_LABELS: dict[str, str] = {
     "objectives": "培训目标",
     "prerequisites": "先修要求",
     "trainer": "讲师",
+    "sessions": "近期开班",
     "date": "发布日期",
     "category": "类别",
     "expires": "有效期至",
@@ -268,6 +269,15 @@ class ChapterMeta(_Meta):
     confidentiality: Confidentiality | None = None
 
 
+class CourseSession(_Strict):
+    """One scheduled run of a course: its day, optionally time, place and how to enrol."""
+
+    date: _dt.date
+    time: str | None = None  # 14:00-16:00
+    place: str | None = None  # 三楼培训室 / 线上会议
+    note: str | None = None  # 报名方式等
+
+
 class CourseMeta(_Meta):
     """A training course (培训课程) in ``docs/training/``."""
 
@@ -282,6 +292,8 @@ class CourseMeta(_Meta):
     trainer: str
     confidentiality: Confidentiality | None = None
     tags: list[str] = Field(default_factory=list)
+    #: scheduled runs; course pages show the upcoming ones (from today, kb.clock)
+    sessions: list[CourseSession] = Field(default_factory=list)
 
 
 class NoticeMeta(_Meta):

@@ -69,6 +69,13 @@ def doc_link(doc_id: str, catalog: Catalog, from_url: str, source: Entry | None 
     return Markup("{}").format(doc_id)
 
 
+def due_text(state: str, due: str) -> Markup:
+    """A review date that is due or overdue, told by an icon and words, not colour only."""
+    icon, words = ("⚠", "已超期") if state == "overdue" else ("⏰", "即将到期")
+    return Markup('<span class="kb-due__icon" aria-hidden="true">{}</span>{}'
+                  '<span class="kb-due__text">（{}）</span>').format(icon, due, words)
+
+
 def _row(label: str, value: Markup | str, key: str) -> Markup:
     return Markup('<div class="kb-control__item" data-kb-field="{}"><dt>{}</dt><dd>{}</dd></div>'
                   ).format(key, label, value)
@@ -95,7 +102,7 @@ def control_block(entry: Entry, catalog: Catalog, review: ReviewState | None) ->
     due_value: Markup | str = _date(review.due if review else None)
     if review is not None and review.state != "ok":
         due_value = Markup('<span class="kb-due kb-due--{}">{}</span>').format(
-            review.state, review.due.isoformat())
+            review.state, due_text(review.state, review.due.isoformat()))
     rows += [
         _row(FIELD_LABELS["effective_date"], _date(meta.effective_date), "effective_date"),
         _row(FIELD_LABELS["next_review"], due_value, "next_review"),
@@ -132,7 +139,8 @@ def banners(entry: Entry, catalog: Catalog, review: ReviewState | None) -> list[
                            "本文件尚未生效，仅在预览构建中显示。"))
     if meta.status is Status.superseded and meta.superseded_by:
         owner = entry.manual if entry.manual is not None else entry
-        out.append(_banner("superseded", "info", "本文件已被替代", Markup("现行版本：{}").format(
+        out.append(_banner("superseded", "info", "本文件已被替代", Markup(
+            "现行版本：{}。本文件仅供查阅历史要求，不再作为执行依据。").format(
             doc_link(meta.superseded_by, catalog, entry.url, owner, "superseded_by"))))
     if meta.status is Status.retired:
         out.append(_banner("retired", "info", "本文件已废止", "本文件已停止执行，仅供查阅。"))

@@ -21,7 +21,7 @@ from markupsafe import Markup
 from mkdocs.utils import get_relative_url
 
 from kb.content.catalog import Catalog, Entry
-from kb.documents.control import ReviewState, status_badge
+from kb.documents.control import ReviewState, due_text, status_badge
 from kb.content.model import FIELD_LABELS, STATUS_LABELS, Status
 
 POLICY_MARKER = "<!-- kb:policy-register -->"
@@ -68,9 +68,8 @@ class _Register:
             return "—", ""
         if review.state == "ok":
             return review.due.isoformat(), review.due.isoformat()
-        label = "已超期" if review.state == "overdue" else "即将到期"
-        return (Markup('<span class="kb-due kb-due--{}" title="{}">{}</span>').format(
-            review.state, label, review.due.isoformat()), review.due.isoformat())
+        return (Markup('<span class="kb-due kb-due--{}">{}</span>').format(
+            review.state, due_text(review.state, review.due.isoformat())), review.due.isoformat())
 
     def title_cell(self, entry: Entry) -> Markup:
         """The linked title; a manual's title cell lists its chapters below it."""
@@ -115,7 +114,8 @@ class _Register:
             meta = entry.controlled
             assert meta is not None
             cells = Markup("").join(
-                Markup('<td data-key="{}" data-sort-value="{}">{}</td>').format(c.key, value, html)
+                Markup('<td data-key="{}" data-label="{}" data-sort-value="{}">{}</td>').format(
+                    c.key, c.label, value, html)
                 for c in columns for html, value in [c.cell(entry)])
             rows.append(Markup('<tr data-status="{}" data-owner="{}">{}</tr>').format(
                 meta.status.value, meta.owner or "", cells))

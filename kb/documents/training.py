@@ -8,13 +8,15 @@ handout PDF when PDFs are built. Only courses of this build are listed (none abo
 
 from __future__ import annotations
 
+import datetime as _dt
 from collections.abc import Mapping
 
 from markupsafe import Markup
 from mkdocs.utils import get_relative_url
 
+from kb import clock
 from kb.content.catalog import Catalog, Entry
-from kb.content.model import FIELD_LABELS, CourseMeta
+from kb.content.model import FIELD_LABELS, CourseMeta, CourseSession
 
 MARKER = "<!-- kb:training-catalog -->"
 
@@ -65,8 +67,23 @@ def replace_marker(html: str, catalog: Catalog, page_url: str,
     return html.replace(MARKER, catalog_html(courses(catalog), page_url, pdf_links))
 
 
-def course_block(entry: Entry) -> Markup | None:
-    """The 课程信息 block shown above a course page (not in its PDF: the cover has it)."""
+def upcoming(meta: CourseMeta, today: _dt.date) -> list[CourseSession]:
+    """The course's sessions from ``today`` on, soonest first."""
+    return sorted((s for s in meta.sessions if s.date >= today), key=lambda s: s.date)
+
+
+def session_text(session: CourseSession) -> str:
+    """``2026-12-09（周三）14:00-16:00 · 三楼培训室 · 在 OA 报名``."""
+    weekday = "一二三四五六日"[session.date.weekday()]
+    text = f"{session.date.isoformat()}（周{weekday}）"
+    if session.time:
+        text += f" {session.time}"
+    return " · ".join([text, *(v for v in (session.place, session.note) if v)])
+
+
+def course_block(entry: Entry, today: _dt.date | None = None) -> Markup | None:
+    """The 课程信息 block shown above a course page (not in its PDF: the cover has it), with
+    the upcoming sessions when the course lists ``sessions``."""
     meta = entry.meta
     if not isinstance(meta, CourseMeta):
         return None
@@ -84,5 +101,9 @@ def course_block(entry: Entry) -> Markup | None:
             row("objectives", items(meta.objectives))]
     if meta.prerequisites:
         rows.append(row("prerequisites", items(meta.prerequisites)))
+    if meta.sessions:
+        coming = upcoming(meta, today or clock.today())
+        rows.append(row("sessions", items([session_text(s) for s in coming]) if coming
+                        else Markup('<span class="kb-course__none">暂无排期，请关注通知公告</span>')))
     return Markup('<section class="kb-course" aria-label="课程信息" data-kb-pdf="omit">'
                   '<dl class="kb-course__grid">{}</dl></section>').format(Markup("").join(rows))

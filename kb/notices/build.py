@@ -30,6 +30,7 @@ from kb.notices.pages import (ARCHIVE_MARKER, HOME_MARKER, archive_files, archiv
                              banners, category_uri, feed_head_links, feed_uris, home_block,
                              page_url)
 from kb.notices.releases import release_files
+from kb.content.pager import link_neighbours
 
 log = logging.getLogger("mkdocs.plugins.kb.announcements")
 
@@ -42,6 +43,7 @@ class NoticeBuild:
         self.anns: Notices | None = None
         self.descriptions: dict[str, str] = {}
         self.feed_pages: set[str] = set()  # src_uris that get feed <link> tags
+        self.files: Files | None = None
 
     @property
     def folder(self) -> str:
@@ -51,6 +53,7 @@ class NoticeBuild:
     # -- on_files --------------------------------------------------------------------------
 
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
+        self.files = files
         settings = self.settings = kb_settings(config)
         self.descriptions, self.feed_pages = {}, set()
         catalog, errors = build_catalog(files, config, settings)
@@ -108,6 +111,9 @@ class NoticeBuild:
         head = slots(page).head
         if notice is not None:
             top.extend(banners(notice, self.anns, self.folder, here, config))
+            if self.files is not None:  # 上一页/下一页: the older and the newer notice
+                order = [n.src_uri for n in sorted(self.anns.notices, key=lambda n: n.newest_key)]
+                link_neighbours(page, order, self.files)
         category = _category_of_page(src, self.folder, self.anns)
         if src in self.feed_pages or notice is not None or category is not None:
             head.extend(feed_head_links(self.folder, here, config.site_name, category))

@@ -43,6 +43,7 @@ from kb.versions.render import (
 from kb.content.roots import ContentRoots
 from kb.content.slots import slots
 from kb.versions.archive import Document, Member, Source, Version, discover, relocate_links
+from kb.versions.rendertext import Renderer
 
 log = logging.getLogger("mkdocs.plugins.kb.history")
 
@@ -71,15 +72,21 @@ class HistorySite:
     changed: set[str] = field(default_factory=set)
     documents: dict[str, Document] = field(default_factory=dict)  # by main file's repo path
     generated: dict[str, Generated] = field(default_factory=dict)  # by src_uri
+    controlled: set[str] = field(default_factory=set)  # repo paths of controlled documents' files
     files: Files | None = None
     build_date: _dt.date = field(default_factory=today)
     seconds: float = 0.0  # time spent gathering git data
+    markdown_extensions: list[Any] = field(default_factory=list)  # the site's, for comparisons
+    markdown_configs: dict[str, Any] = field(default_factory=dict)
+    renderer: Renderer | None = None
 
     # ------------------------------------------------------------------ on_files
 
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
         started = time.perf_counter()
         self.files = files
+        self.markdown_extensions = list(config.markdown_extensions)
+        self.markdown_configs = dict(config.mdx_configs)
         self.history = git_history.load(self.roots.project_dir)
         if self.history.reason and self.history.reason.startswith("shallow"):
             log.warning("kb history: %s (a shallow clone); pages show the build date %s instead of "
@@ -96,6 +103,7 @@ class HistorySite:
                   len(self.history.files), len(found))
         for doc in found:
             self.documents[doc.head_path] = doc
+            self.controlled.update(m.head_path for v in doc.versions for m in v.members)
             self._add_pages(doc, files, config)
         return files
 
@@ -202,7 +210,14 @@ class HistorySite:
         if doc is not None or (isinstance(meta_history, list) and "version" in page.meta):
             table = self._record(page, doc, meta_history if isinstance(meta_history, list) else [])
             html = html.replace(RECORD_MARKER, table) if RECORD_MARKER in html else html + table
-        return html + updated_line(date, authors, note=note)
+        # controlled documents name 编制/审核/批准 in their control block, never git authors;
+        # other pages show git authors only when configured (extra.kb.show_authors)
+        shown = authors if self.settings.show_authors and repo_path not in self.controlled \
+            and page.meta.get("doc_id") is None else []
+        hide = page.meta.get("hide") or []
+        if "edit" in hide:  # a tool page such as the search page: no edit pencil either
+            page.edit_url = None
+        return html + ("" if "updated" in hide else updated_line(date, shown, note=note))
 
     def _generated_content(self, html: str, page: Page, role: Generated, head: list[str]) -> str:
         doc, version = role.doc, role.version
@@ -212,7 +227,7 @@ class HistorySite:
             old_url = self._version_url(doc, role.old, here)
             new_url = self._version_url(doc, version, here)
             body = diff_html(doc, role.old, version, old_url=old_url, new_url=new_url,
-                             current_url=current_url)
+                             current_url=current_url, text_of=self._renderer().text)
             return html + body
         head.append(meta_tag("kb:version", version.version))
         following = next((n for o, n in doc.pairs() if o.version == version.version), None)
@@ -221,19 +236,27 @@ class HistorySite:
         slots(page).top.append(banner(doc, version, current_url=current_url,
                                             next_diff_url=diff_url))
         date = version.commit.date if version.commit else self.build_date
-        return html + updated_line(date, version.authors)
+        return html + updated_line(date, [])
 
     def _record(self, page: Page, doc: Document | None, history: list[Any]) -> str:
         here = page.url
         urls: dict[str, str] = {}
         diffs: dict[str, str] = {}
+        before: dict[str, str] = {}
         if doc is not None:
             for v in doc.archived():
                 urls[v.version] = self._version_url(doc, v, here) or ""
             for old, new in doc.pairs():
                 diffs[new.version] = get_relative_url(self._gen_url(doc.diff_uri(old.version, new.version)),
                                                   here)
-        return record_table(record_rows([h for h in history if isinstance(h, dict)], doc, urls, diffs))
+                before[new.version] = old.version
+        return record_table(record_rows([h for h in history if isinstance(h, dict)], doc, urls, diffs,
+                                        before))
+
+    def _renderer(self) -> Renderer:
+        if self.renderer is None:
+            self.renderer = Renderer(self.markdown_extensions, self.markdown_configs)
+        return self.renderer
 
     def _version_url(self, doc: Document, version: Version, here: str) -> str | None:
         if version.commit is None:
@@ -265,7 +288,11 @@ class HistorySite:
     def recent_html(self, page: Page, count: int = RECENT_COUNT) -> str:
         rows = []
         for file in self.files.documentation_pages() if self.files is not None else []:
-            if file.src_uri in self.generated or file.page is None or file is page.file:
+            # real documents only: no archived versions or comparisons, no pages generated by
+            # other features (notice archives, categories) dated by the build
+            if file.src_uri in self.generated or file.page is None or file is page.file \
+                    or file.generated_by is not None or not file.abs_src_path \
+                    or (file.page.meta.get("search") or {}).get("exclude"):  # search, tags pages
                 continue
             date, _, _ = self.updated(self.roots.repo_path(file))
             rows.append((date, file.page.title or file.src_uri, file.url))

@@ -8,8 +8,9 @@ folded into the change, so a rewritten Chinese phrase reads as one deletion and 
 instead of a confetti of single characters. Inserted text is ``<ins>``, deleted text ``<del>``.
 
 The result is grouped by sections (a Markdown heading starts one); unchanged sections are
-collapsed into ``<details>``, so a reader sees the changes first. Text is shown as its Markdown
-source (escaped), which is what writers edit and auditors compare.
+collapsed into ``<details>``, so a reader sees the changes first. Comparison pages feed it the
+rendered text of each version (:mod:`kb.versions.rendertext`: what a reader sees, headings marked with
+``#``); an unchanged heading is shown as its section's title only.
 """
 
 from __future__ import annotations
@@ -97,6 +98,8 @@ def compare(old: str, new: str, *, start_title: str = "（开头）") -> list[Se
             sections.append(Section(title))
         elif title is not None:
             sections[-1].title = title
+        if html == "" and not sections[-1].html:  # no blank lines at a section's start
+            return
         sections[-1].html.append(html)
         sections[-1].changed |= changed
 
@@ -104,15 +107,17 @@ def compare(old: str, new: str, *, start_title: str = "（开头）") -> list[Se
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             for line in new_lines[j1:j2]:
-                add(escape(line), False, _heading(line))
+                title = _heading(line)  # an unchanged heading is the section's own title
+                add("" if title is not None else escape(line), False, title)
             continue
         if tag == "delete":
             for line in old_lines[i1:i2]:
-                add(f"<del>{escape(line)}</del>" if line else "", True)
+                add(f"<del>{escape(_heading(line) or line)}</del>" if line else "", True)
             continue
         if tag == "insert":
             for line in new_lines[j1:j2]:
-                add(f"<ins>{escape(line)}</ins>" if line else "", True, _heading(line))
+                add(f"<ins>{escape(_heading(line) or line)}</ins>" if line else "", True,
+                    _heading(line))
             continue
         # replace: one inline comparison; it opens a section when the new run starts at a heading
         html = inline_diff("\n".join(old_lines[i1:i2]), "\n".join(new_lines[j1:j2]))

@@ -27,19 +27,10 @@
   var PAGE_SIZE = 10;
   var NOTICE = "站内搜索服务暂不可用，已改用浏览器内的离线搜索（结果可能不完整）。";
 
-  var root = siteRoot();
+  var root = window.kbSiteRoot();
   var apiState = "unknown"; // "unknown" | "up" | "down"
 
   /* ------------------------------------------------------------------ helpers */
-
-  function siteRoot() {
-    var base = ".";
-    var config = document.getElementById("__config");
-    if (config) {
-      try { base = JSON.parse(config.textContent).base || "."; } catch (e) { /* keep "." */ }
-    }
-    return new URL(base.replace(/\/?$/, "/"), location.href);
-  }
 
   function apiUrl(path, params) {
     var url = new URL("api/" + path, root);

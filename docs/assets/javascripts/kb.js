@@ -1,4 +1,13 @@
-/* InfoCenter KB: small accessibility fixes to theme markup (no external resources). */
+/* InfoCenter KB: small accessibility fixes to theme markup (no external resources), and
+ * kbSiteRoot(): the site's root URL from Material's config (the search and feedback scripts'). */
+window.kbSiteRoot = function () {
+  var base = ".";
+  var config = document.getElementById("__config");
+  if (config) {
+    try { base = JSON.parse(config.textContent).base || "."; } catch (e) { /* keep "." */ }
+  }
+  return new URL(base.replace(/\/?$/, "/"), location.href);
+};
 (function () {
   "use strict";
   function label() {
@@ -6,6 +15,34 @@
     var dialog = document.querySelector(".md-search[role='dialog']");
     if (dialog && !dialog.hasAttribute("aria-label")) dialog.setAttribute("aria-label", "站内搜索");
   }
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", label);
-  else label();
+
+  /* Tab reaches only what can be seen: the search results while the search is open with a
+   * query, the navigation drawer while it is open (on narrow screens it sits off-screen) */
+  function inertWhenHidden() {
+    var search = document.getElementById("__search");
+    var input = document.querySelector(".md-search__input");
+    var output = document.querySelector(".md-search__output");
+    if (search && input && output) {
+      var syncSearch = function () {
+        output.inert = !(search.checked && input.value.trim() !== "");
+      };
+      ["input", "focus", "keyup"].forEach(function (name) { input.addEventListener(name, syncSearch); });
+      search.addEventListener("change", syncSearch);
+      document.addEventListener("focusin", function () { setTimeout(syncSearch, 0); });
+      syncSearch();
+    }
+    var drawer = document.getElementById("__drawer");
+    var primary = document.querySelector(".md-sidebar--primary");
+    if (drawer && primary && window.matchMedia) {
+      var wide = window.matchMedia("(min-width: 76.25em)");
+      var syncDrawer = function () { primary.inert = !wide.matches && !drawer.checked; };
+      drawer.addEventListener("change", syncDrawer);
+      if (wide.addEventListener) wide.addEventListener("change", syncDrawer);
+      syncDrawer();
+    }
+  }
+
+  function start() { label(); inertWhenHidden(); }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
 })();

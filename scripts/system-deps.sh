@@ -7,6 +7,8 @@
 #   poppler-utils       pdftotext/pdfinfo/pdffonts/pdftoppm to read PDFs back in tests
 #   nginx               the deployment recipe's integration test
 #   git                 history, archived versions, publish
+#   postgresql          the acknowledgement store's PostgreSQL tests and bench (the suite starts
+#                       its own cluster in a temp folder; the package's own cluster is stopped)
 set -euo pipefail
 
 need=()
@@ -21,6 +23,7 @@ have_pkg libpangoft2-1.0-0 || need+=(libpangoft2-1.0-0)
 have_cmd pdftotext || need+=(poppler-utils)
 have_cmd nginx || [ -x /usr/sbin/nginx ] || need+=(nginx)
 have_cmd git || need+=(git)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 
 if [ ${#need[@]} -eq 0 ]; then
   echo "system packages: all present"
@@ -35,4 +38,8 @@ $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
 # nginx's package starts a daemon on port 80; our tests run their own instance on loopback
 if have_pkg nginx && command -v systemctl >/dev/null 2>&1; then
   $SUDO systemctl stop nginx >/dev/null 2>&1 || true
+fi
+# likewise postgresql's package starts a cluster on port 5432; tests start their own
+if have_pkg postgresql && command -v systemctl >/dev/null 2>&1; then
+  $SUDO systemctl stop postgresql >/dev/null 2>&1 || true
 fi

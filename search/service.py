@@ -213,9 +213,11 @@ class SearchService:
         return Response(status, ctype, body, headers, policy, length=info.size)
 
     def close(self) -> None:
-        """Close the index and the search log."""
+        """Close the index, the search log and what was mounted (:attr:`mounted`)."""
         self.holder.close()
         self.search_log.close()
+        for part in getattr(self, "mounted", ()):
+            part.close()
 
 
 def _allow(request: Request, methods: tuple[str, ...], allow: str) -> None:
@@ -229,7 +231,7 @@ def _allow(request: Request, methods: tuple[str, ...], allow: str) -> None:
 def create_app(site_dir: str | os.PathLike[str], *, log_path: str | os.PathLike[str] | None = "",
                reload_interval: float = 1.0, opener: Callable[[Path], Any] | None = None,
                searcher: Callable[..., dict] | None = None, cache_size: int = 1024,
-               log_rotation: Rotation = NO_ROTATION) -> SearchService:
+               log_rotation: Rotation = NO_ROTATION, acks: Any = None) -> SearchService:
     """The WSGI application serving ``site_dir`` and its search index (opened and warmed up
     before this returns).
 
@@ -238,7 +240,8 @@ def create_app(site_dir: str | os.PathLike[str], *, log_path: str | os.PathLike[
     new file (:class:`search.searchlog.Rotation`). ``reload_interval``: seconds between two
     checks for a replaced index (in a background thread). ``cache_size``: answers kept per
     index build for repeated queries (0: none). ``opener``/``searcher`` default to the search
-    engine (:mod:`search.service_backend`).
+    engine (:mod:`search.service_backend`). ``acks``: a :class:`kb.acks.web.AckConfig` mounts
+    the acknowledgement API (``/api/ack``, issue 21).
     """
     site = Path(site_dir).resolve()
     if not site.is_dir():
@@ -246,7 +249,12 @@ def create_app(site_dir: str | os.PathLike[str], *, log_path: str | os.PathLike[
     from search import service_backend as engine
 
     path = default_log_path(site) if log_path == "" else (Path(log_path) if log_path else None)
-    return SearchService(site, log_path=path, opener=opener or engine.open_engine,
-                         searcher=searcher or engine.run_search, is_warm=engine.process_is_warm,
-                         reload_interval=reload_interval, cache_size=cache_size,
-                         log_rotation=log_rotation)
+    app = SearchService(site, log_path=path, opener=opener or engine.open_engine,
+                        searcher=searcher or engine.run_search, is_warm=engine.process_is_warm,
+                        reload_interval=reload_interval, cache_size=cache_size,
+                        log_rotation=log_rotation)
+    if acks is not None:
+        from kb.acks.web import mount
+
+        app.mounted = [mount(app, acks)]  # type: ignore[attr-defined]
+    return app

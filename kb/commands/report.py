@@ -7,6 +7,9 @@ function to the tuple):
   ``extra.kb.review_warning_days``, grouped by owner (归口部门); "today" is :func:`kb.clock.today`.
 - 未填写归口部门: controlled documents without ``owner``.
 
+``kb report --acks [--doc DOC_ID] [--roster staff.csv] [--json|--csv]`` prints instead who has
+confirmed the policies that ask for it and who has not (:mod:`kb.acks.cli`).
+
 ``kb report --searches [--log FILE]`` prints instead the frequent queries of the ``kb serve``
 search log that found nothing or little (:mod:`search.searchlog`).
 
@@ -50,6 +53,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     parser.add_argument("--few", type=int, default=2,
                         help="--searches: at most this many results counts as little (2)")
     parser.add_argument("--limit", type=int, default=30, help="--searches: rows to print (30)")
+    from kb.acks.cli import add_report_arguments
+
+    add_report_arguments(parser)
     parser.set_defaults(func=run)
 
 
@@ -111,6 +117,10 @@ def run(args: argparse.Namespace) -> int:
     from kb.catalog import load
     from kb.clock import today
 
+    if getattr(args, "acks", False):
+        from kb.acks.cli import report_acks
+
+        return report_acks(args)
     if getattr(args, "searches", False):
         from pathlib import Path
 

@@ -47,15 +47,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
                         help="rotated search log files kept (default 14)")
     parser.add_argument("--cache", type=int, default=1024,
                         help="answers of repeated queries kept per index build (0: none)")
+    from kb.acks.web import add_serve_arguments
+
+    add_serve_arguments(parser)
     parser.set_defaults(func=run)
 
 
-def _make_app(args: argparse.Namespace, rotation):
+def _make_app(args: argparse.Namespace, rotation, acks=None):
     from search.service import create_app
 
     log_path = None if args.search_log == "off" else args.search_log
     return create_app(Path(args.site_dir), log_path=log_path, cache_size=max(0, args.cache),
-                      log_rotation=rotation)
+                      log_rotation=rotation, acks=acks)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -71,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
         rotation = Rotation.parse(args.log_rotate, args.log_keep)
         limits = Limits(threads=args.threads, connection_limit=args.connection_limit,
                         channel_timeout=args.idle_timeout)
+        acks = _ack_config(args, site, limits.threads)
     except ValueError as exc:
         print(f"kb serve: {exc}", file=sys.stderr)
         return 2
@@ -80,5 +84,28 @@ def run(args: argparse.Namespace) -> int:
         print(f"kb serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
               file=sys.stderr)
         return 2
-    return serve(partial(_make_app, args, rotation), sock, args.workers, limits,
+    return serve(partial(_make_app, args, rotation, acks), sock, args.workers, limits,
                  announce=partial(print, flush=True))
+
+
+def _ack_config(args: argparse.Namespace, site: Path, threads: int):
+    """The acknowledgement API's configuration (None: off); its store opened once here, so a
+    bad database is reported before listening."""
+    from kb.acks.records import AckStore
+    from kb.acks.web import config_of_args
+    from kb.store.db import StoreError, describe, open_engine
+
+    acks = config_of_args(args, site, threads)
+    if acks is None:
+        return None
+    try:
+        store = AckStore(open_engine(acks.db))
+    except StoreError as exc:
+        raise ValueError(str(exc)) from None
+    except Exception as exc:  # noqa: BLE001 - unreachable server, bad credentials, ...
+        raise ValueError(f"acknowledgement store {describe(acks.db)}: "
+                         f"{str(exc).splitlines()[0]}") from None
+    print(f"kb serve: acknowledgements in {describe(acks.db)} (schema "
+          f"{store.schema_version}, {store.count()} confirmations)", flush=True)
+    store.close()
+    return acks

@@ -1,0 +1,62 @@
+"""Hook: 阅知确认 — the confirmation button on policies with ``acknowledge: required`` and the
+build's manifest of what staff must confirm (``SITE/.kb-acks.json``, read by ``kb serve``).
+
+Thin glue from MkDocs events to :mod:`kb.acks` (runs after ``hooks/documents.py``, whose catalog
+it reads, and before ``hooks/search_index.py``).
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files as package_files
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
+
+from kb import catalog as kb_catalog
+from kb.acks.declare import Requirement, requirements, write_manifest
+from kb.acks.page import block
+from kb.config import KBSettings, kb_settings
+
+ASSETS = {"assets/javascripts/kb-ack.js": "kb-ack.js", "assets/stylesheets/kb-ack.css": "kb-ack.css"}
+_settings: KBSettings | None = None
+_reqs: dict[str, Requirement] = {}
+
+
+def on_config(config: MkDocsConfig) -> MkDocsConfig:
+    """Read the settings; link the feature's script and stylesheet."""
+    global _settings
+    _settings = kb_settings(config)
+    for uri in ASSETS:
+        target = config.extra_javascript if uri.endswith(".js") else config.extra_css
+        if uri not in [str(item) for item in target]:
+            target.append(uri)
+    return config
+
+
+def on_files(files: Files, *, config: MkDocsConfig) -> Files:
+    """Add the script and stylesheet; decide this build's requirements from the catalog."""
+    global _reqs
+    assert _settings is not None
+    source = package_files("kb.acks").joinpath("assets")
+    for uri, name in ASSETS.items():
+        if files.get_file_from_path(uri) is None:
+            files.append(File.generated(config, uri,
+                                        content=source.joinpath(name).read_text("utf-8")))
+    catalog = kb_catalog.current()
+    _reqs = {r.doc_id: r for r in requirements(catalog, _settings)}
+    return files
+
+
+def on_page_content(html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+    """Append the (hidden) confirmation form to a required policy's content."""
+    entry = kb_catalog.current().by_src_uri(page.file.src_uri)
+    if entry is None or entry.type != "policy" or entry.doc_id not in _reqs:
+        return html
+    return html + block(_reqs[entry.doc_id], page.url)
+
+
+def on_post_build(*, config: MkDocsConfig) -> None:
+    """Write ``.kb-acks.json`` for ``kb serve``."""
+    assert _settings is not None
+    write_manifest(config.site_dir, list(_reqs.values()), _settings)

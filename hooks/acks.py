@@ -16,6 +16,7 @@ from mkdocs.structure.pages import Page
 from kb import catalog as kb_catalog
 from kb.acks.declare import Requirement, requirements, write_manifest
 from kb.acks.page import block
+from kb.clock import today
 from kb.config import KBSettings, kb_settings
 
 ASSETS = {"assets/javascripts/kb-ack.js": "kb-ack.js", "assets/stylesheets/kb-ack.css": "kb-ack.css"}
@@ -53,7 +54,7 @@ def on_page_content(html: str, *, page: Page, config: MkDocsConfig, files: Files
     entry = kb_catalog.current().by_src_uri(page.file.src_uri)
     if entry is None or entry.type != "policy" or entry.doc_id not in _reqs:
         return html
-    return html + block(_reqs[entry.doc_id], page.url)
+    return html + str(block(_reqs[entry.doc_id], page.url, today()))  # str: Markup + would escape html
 
 
 def on_post_build(*, config: MkDocsConfig) -> None:

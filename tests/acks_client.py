@@ -18,7 +18,8 @@ def call(base: str, path: str, method: str = "GET", headers: dict[str, str] | No
     parts = urlsplit(base)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
     try:
-        conn.request(method, path, body=body, headers=headers or {})
+        raw = {k: v.encode("utf-8").decode("latin-1") for k, v in (headers or {}).items()}
+        conn.request(method, path, body=body, headers=raw)  # UTF-8 header bytes, as nginx
         resp = conn.getresponse()
         return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
     finally:
@@ -42,7 +43,7 @@ class Staff:
             out["X-Remote-User"] = self.user
         if self.groups is not None:
             out["X-Remote-Groups"] = self.groups
-        return {k: v.encode("utf-8").decode("latin-1") for k, v in out.items()}
+        return out
 
     def status(self, doc_id: str | None = DOC) -> tuple[int, dict]:
         query = "?" + urlencode({"doc_id": doc_id}) if doc_id is not None else ""

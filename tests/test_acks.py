@@ -113,7 +113,9 @@ def test_build_writes_hidden_button_and_manifest(demo_site: Path) -> None:
     assert '<form class="kb-ack" data-kb-ack data-kb-pdf="omit" hidden' in page
     assert f'data-doc-id="{DOC}" data-version="{VERSION}" data-api="../../api/ack"' in page
     assert f"我已阅读并理解本制度（v{VERSION}）" in page
+    assert "确认期限 2025-04-14 已过，请尽快确认" in page  # built on 2026-11-27
     assert "assets/javascripts/kb-ack.js" in page
+    assert "&lt;h2" not in page and '<h2 id="第一章-总则">' in page  # the content is not escaped
     assert (demo_site / "assets/javascripts/kb-ack.js").is_file()
     other = (demo_site / "policies/network/index.html").read_text("utf-8")
     assert "data-kb-ack" not in other

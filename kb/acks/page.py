@@ -22,17 +22,20 @@ def scope_text(groups: tuple[str, ...] | list[str]) -> str:
     return "、".join(groups) if groups and EVERYONE not in groups else EVERYONE
 
 
-def block(req: Requirement, page_url: str) -> Markup:
-    """The hidden confirmation form of the page at ``page_url``."""
+def block(req: Requirement, page_url: str, today: _dt.date) -> Markup:
+    """The hidden confirmation form of the page at ``page_url`` (the deadline said as passed
+    when ``today`` is after it: nightly builds keep it current)."""
     api = get_relative_url("api/ack", page_url)
+    when = (f"确认期限 {req.due} 已过，请尽快确认" if today.isoformat() > req.due
+            else f"请于 {req.due} 前确认")
     return Markup(
         '<form class="kb-ack" data-kb-ack data-kb-pdf="omit" hidden data-doc-id="{doc}" '
         'data-version="{version}" data-api="{api}" aria-label="阅知确认">'
-        '<p class="kb-ack__note">本制度要求{scope}阅知确认，请于 {due} 前确认。</p>'
+        '<p class="kb-ack__note">本制度要求{scope}阅知确认，{when}。</p>'
         '<button type="button" class="md-button md-button--primary kb-ack__button">{label}'
         '</button><p class="kb-ack__status" role="status" aria-live="polite"></p></form>'
     ).format(doc=req.doc_id, version=req.version, api=api, scope=scope_text(req.groups),
-             due=req.due, label=BUTTON_LABEL.format(version=req.version))
+             when=when, label=BUTTON_LABEL.format(version=req.version))
 
 
 def asks_again(version: str, previous: str | None, renew: str) -> bool:

@@ -11,8 +11,8 @@ request counts as coming through the proxy only when it carries the shared secre
 those addresses); anything else — a forged user header sent straight to ``kb serve`` — is
 refused with 403 before the user header is read.
 
-**CSRF**: a POST must be same-origin (``Origin``, else ``Referer``, equal to ``--ack-origin`` or
-to the proxy's ``X-Forwarded-Proto``/``X-Forwarded-Host``; ``Sec-Fetch-Site`` when sent must be
+**CSRF**: a POST must be same-origin (``Origin``, else ``Referer``, equal to ``--ack-origin``, else
+to the proxy's ``X-KB-Origin``, else to ``Host``; ``Sec-Fetch-Site`` when sent must be
 ``same-origin``), be JSON, and carry a token from ``GET /api/ack`` in ``X-KB-Token``. A token is
 signed for one user, expires after two hours and is spent by its POST (its nonce is stored):
 a replayed token is refused with 409.
@@ -239,11 +239,11 @@ class AckApi:
                            HTTPStatus.FORBIDDEN, "cross_origin")
         if self.config.origins:
             allowed = set(self.config.origins)
+        elif request.header("X-KB-Origin"):  # set by the proxy (the secret matched)
+            allowed = {request.header("X-KB-Origin").rstrip("/")}  # type: ignore[union-attr]
         else:
-            host = request.header("X-Forwarded-Host") or request.header("Host") or ""
-            scheme = request.header("X-Forwarded-Proto") or request.environ.get(
-                "wsgi.url_scheme", "http")
-            allowed = {f"{scheme}://{host}"}
+            scheme = request.environ.get("wsgi.url_scheme", "http")
+            allowed = {f"{scheme}://{request.header('Host') or ''}"}
         if origin.rstrip("/") not in allowed:
             raise ApiError(f"cross-origin request refused (Origin {origin[:100]})",
                            HTTPStatus.FORBIDDEN, "cross_origin")
@@ -442,7 +442,7 @@ def add_serve_arguments(parser) -> None:  # noqa: ANN001 - argparse.ArgumentPars
     group.add_argument("--ack-origin", action="append", default=[], metavar="URL",
                        help="the site's origin as browsers see it, e.g. "
                             "https://kb.infocenter.example (repeatable; default: the proxy's "
-                            "X-Forwarded-Proto and X-Forwarded-Host)")
+                            "X-KB-Origin header, else Host)")
     group.add_argument("--ack-admin-group", default="制度管理员",
                        help="group allowed to see /api/ack/report (default 制度管理员)")
     group.add_argument("--ack-roster", metavar="CSV",

@@ -15,15 +15,17 @@
     var version = box.getAttribute("data-version");
     var button = box.querySelector("button");
     var status = box.querySelector(".kb-ack__status");
+    var note = box.querySelector(".kb-ack__note");
     var token = null;
 
     function say(text) { status.textContent = text; }
 
     function done(confirmed) {
       button.hidden = true;
+      note.hidden = true;
       box.classList.add("kb-ack--done");
-      var note = confirmed.version !== version ? "（v" + confirmed.version + "）" : "";
-      say("您已于 " + confirmed.date + " 确认" + note);
+      var which = confirmed.version !== version ? "（v" + confirmed.version + "）" : "";
+      say("您已于 " + confirmed.date + " 确认" + which);
     }
 
     function load() {
@@ -45,6 +47,7 @@
             return;
           }
           box.hidden = false;
+          box.setAttribute("data-state", "ready");
           if (data.confirmed) { done(data.confirmed); }
         });
     }
@@ -70,7 +73,10 @@
       });
     });
 
-    load().catch(function () { box.hidden = true; });
+    load().catch(function () {
+      box.hidden = true;
+      box.setAttribute("data-state", "unavailable");
+    });
   }
 
   var boxes = document.querySelectorAll("form[data-kb-ack]");

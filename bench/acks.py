@@ -98,6 +98,23 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000 if ordered else 0
 
 
+def server_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of ``kb serve`` and its worker processes so far."""
+    import os
+    import subprocess
+
+    pids = [pid, *map(int, subprocess.run(["pgrep", "-P", str(pid)], capture_output=True,
+                                          text=True).stdout.split())]
+    total = 0.0
+    for p in pids:
+        try:
+            fields = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()  # noqa: SIM115
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def start_server(site: Path, db: str, workers: int, threads: int, secret: Path):
     import subprocess
 
@@ -119,7 +136,9 @@ def bench_store(name: str, db: str, site: Path, args, secret: Path) -> bool:
 
     proc, url = start_server(site, db, args.workers, args.threads, secret)
     try:
+        cpu = server_cpu(proc.pid)
         res = asyncio.run(run(url, args.clients, args.seconds))
+        cpu = server_cpu(proc.pid) - cpu
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -137,6 +156,8 @@ def bench_store(name: str, db: str, site: Path, args, secret: Path) -> bool:
         values = res["lat"][kind]
         print(f"  {kind:<5}      {len(values)}  p50 {pct(values, 50):.1f} ms  "
               f"p95 {pct(values, 95):.1f} ms  p99 {pct(values, 99):.1f} ms")
+    print(f"  server CPU {cpu:.1f} s: {cpu * 1000 / max(1, len(res['confirmed'])):.1f} ms per "
+          "confirmation (its GET and POST; what a busy machine's wall time hides)")
     print(f"  errors     {errors}  {res['errors'] or ''}")
     print(f"  stored     {len(stored)} confirmations; answered 201: {len(res['confirmed'])}; "
           f"lost {lost}")

@@ -14,6 +14,8 @@ a :class:`~search.web.Response`):
     JSON ``{query, total, took_ms, page, size, hits, facets, suggestion, build_id}``.
 ``GET /api/health``
     JSON ``{status, build_id, documents, site, worker, warm}``.
+``/api/ack``, ``/api/ack/report``
+    mounted when ``acks`` is given (:mod:`kb.acks.web`: 阅知确认).
 ``GET`` anything else
     the site's static files (see :mod:`search.static` for what is refused), directory index
     pages, the site's ``404.html`` for what does not exist.

@@ -163,6 +163,12 @@ def test_confirm_then_status_then_idempotent(sqlite_served) -> None:
     assert len(mine) == 1 and mine[0].version == VERSION
 
 
+def test_manifest_is_not_served(sqlite_served) -> None:
+    served, _ = sqlite_served
+    code, _, _ = call(served.base, "/.kb-acks.json")
+    assert code == 404
+
+
 def test_chinese_user_names_pass_through(sqlite_served) -> None:
     served, _ = sqlite_served
     code, data = Staff(served.base, "赵六").confirm()

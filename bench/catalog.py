@@ -10,7 +10,7 @@ import argparse
 import statistics
 import time
 
-from kb.catalog import build_catalog, load_files
+from kb.content.catalog import build_catalog, load_files
 
 
 def main() -> None:

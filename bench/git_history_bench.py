@@ -29,8 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from kb import history as git_history  # noqa: E402
-from kb.versions import Member, Source, discover  # noqa: E402
+from kb.versions import git as git_history  # noqa: E402
+from kb.versions.archive import Member, Source, discover  # noqa: E402
 
 WORDS = ("信息中心 网络 账号 口令 服务器 备份 机房 终端 打印机 邮件 数据 安全 审批 运维 系统 用户 "
          "部门 申请 管理 制度 规定 流程 检查 记录 维护 升级 故障 报修 权限 日志").split()

@@ -24,7 +24,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], str]] = {
     "scale": ("scale.py", [], "build ms/page, KB/page, peak memory at 500/2,000/5,000 pages vs plain Material"),
     "git_history": ("git_history_bench.py", [], "git data for 2,000 files x 5,000 commits"),
     "catalog": ("catalog.py", [], "front-matter catalog of the demo"),
-    "announcements": ("announcements.py", [], "1,000 notices: our hooks vs the blog plugin"),
+    "notices": ("notices.py", [], "1,000 notices: our hooks vs the blog plugin"),
     "pdf": ("pdf_bench.py", [], "seconds per PDF page vs mkdocs-to-pdf; cached rebuild"),
     "load": ("load.py", [], "32 clients for 30 s against kb serve: req/s, p50/p95/p99, errors"),
     "acks": ("acks.py", [], "阅知确认: 32 clients confirming for 20 s, SQLite and PostgreSQL: req/s, p95, errors, lost"),

@@ -13,8 +13,9 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
-from kb import catalog as kb_catalog
-from kb.acks.declare import Requirement, requirements, write_manifest
+from kb.content import catalog as kb_catalog
+from kb.acks.declare import requirements
+from kb.acks.manifest import Requirement, write_manifest
 from kb.acks.page import block
 from kb.clock import today
 from kb.config import KBSettings, kb_settings
@@ -60,4 +61,4 @@ def on_page_content(html: str, *, page: Page, config: MkDocsConfig, files: Files
 def on_post_build(*, config: MkDocsConfig) -> None:
     """Write ``.kb-acks.json`` for ``kb serve``."""
     assert _settings is not None
-    write_manifest(config.site_dir, list(_reqs.values()), _settings)
+    write_manifest(config.site_dir, list(_reqs.values()), _settings.timezone)

@@ -1,6 +1,6 @@
 """Hook: audience-filtered builds — restricted links, level badges, the build's report.
 
-Thin glue to :mod:`kb.audience`. The filtering itself (pages above ``KB_AUDIENCE`` and the files
+Thin glue to :mod:`kb.audience.filter`. The filtering itself (pages above ``KB_AUDIENCE`` and the files
 only they use) runs in ``hooks/documents.py`` ``on_files`` right after the catalog is built, so no
 other hook sees those files. Listed after ``hooks/roots.py`` (its link rewriter runs first).
 """
@@ -14,10 +14,10 @@ from mkdocs.structure.files import Files
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
-from kb import audience as kb_audience
-from kb import catalog as kb_catalog
+from kb.audience import filter as kb_audience
+from kb.content import catalog as kb_catalog
 from kb.config import KBSettings, audience, kb_settings
-from kb.roots import ContentRoots
+from kb.content.roots import ContentRoots
 
 _settings: KBSettings | None = None
 

@@ -1,7 +1,7 @@
 """Hook: controlled documents — catalog, validation, control block, registers, ``kb:`` meta tags.
 
-Thin glue from MkDocs events to :mod:`kb.catalog`, :mod:`kb.documents` and :mod:`kb.registers`.
-Errors found in ``on_files`` (and any a later hook adds to ``kb.catalog.current().errors`` in its
+Thin glue from MkDocs events to :mod:`kb.content.catalog`, :mod:`kb.documents.control` and :mod:`kb.documents.registers`.
+Errors found in ``on_files`` (and any a later hook adds to ``kb.content.catalog.current().errors`` in its
 own ``on_files``) are raised together in ``on_nav``, before any page is read or written.
 """
 
@@ -15,14 +15,14 @@ from mkdocs.structure.files import Files
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
-from kb import catalog as kb_catalog
-from kb.audience import apply as apply_audience
+from kb.content import catalog as kb_catalog
+from kb.audience.filter import apply as apply_audience
 from kb.clock import today
 from kb.config import KBSettings, audience, kb_settings, preview
-from kb.documents import meta_tags, page_top
+from kb.documents.control import meta_tags, page_top
 from kb.errors import raise_collected
-from kb.registers import replace_markers
-from kb.roots import ContentRoots
+from kb.documents.registers import replace_markers
+from kb.content.roots import ContentRoots
 
 _settings: KBSettings | None = None
 _roots: ContentRoots | None = None
@@ -38,7 +38,7 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
 
 def on_files(files: Files, *, config: MkDocsConfig) -> Files:
     """Parse and validate every page once; leave drafts out unless ``KB_PREVIEW=1``, and pages
-    above ``KB_AUDIENCE`` with the files only they use (:func:`kb.audience.apply`)."""
+    above ``KB_AUDIENCE`` with the files only they use (:func:`kb.audience.filter.apply`)."""
     assert _settings is not None and _roots is not None
     catalog = kb_catalog.build_catalog(files, _settings, _roots)
     kb_catalog.set_current(catalog)

@@ -1,5 +1,5 @@
 """Hook: versioned documents from git — last updated / authors, 修订记录, archived versions,
-comparisons. Thin glue from MkDocs events to :mod:`kb.history_site`; runs after
+comparisons. Thin glue from MkDocs events to :mod:`kb.versions.site`; runs after
 ``hooks/documents.py`` (it reads the catalog) and before the search indexer.
 """
 
@@ -12,8 +12,8 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from kb.config import kb_settings
-from kb.history_site import HistorySite
-from kb.roots import ContentRoots
+from kb.versions.site import HistorySite
+from kb.content.roots import ContentRoots
 
 CSS_URI = "assets/stylesheets/kb-history.css"
 _site: HistorySite | None = None

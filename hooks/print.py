@@ -1,6 +1,6 @@
 """Hook: printing — 下载 PDF / 打印 buttons on document pages, PDFs after the site is written.
 
-Thin glue from MkDocs events to :mod:`kb.print` (PDFs only when ``extra.kb.pdf: true``).
+Thin glue from MkDocs events to :mod:`kb.print.buttons` (PDFs only when ``extra.kb.pdf: true``).
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from mkdocs.structure.files import Files
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
-from kb import catalog as kb_catalog
+from kb.content import catalog as kb_catalog
 from kb.config import audience, kb_settings
-from kb.print import PrintBuild, remember
-from kb.roots import ContentRoots
+from kb.print.buttons import PrintBuild, remember
+from kb.content.roots import ContentRoots
 
 #: content types whose pages get the buttons
 DOCUMENT_TYPES = ("policy", "manual", "chapter", "course")

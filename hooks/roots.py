@@ -1,6 +1,6 @@
 """Hook: content roots outside docs/ (policies/, manuals/) and repository-form links.
 
-Thin glue from MkDocs events to :mod:`kb.roots`.
+Thin glue from MkDocs events to :mod:`kb.content.roots`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
 from kb.config import kb_settings
-from kb.roots import ContentRoots, LinkState, RepoLinkExtension
+from kb.content.roots import ContentRoots, LinkState, RepoLinkExtension
 
 _state = LinkState()
 

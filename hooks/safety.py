@@ -1,6 +1,6 @@
 """Hook: what writers type reaches readers as text or documentation markup, never as script.
 
-Thin glue to :mod:`kb.sanitize` (sanitiser, escaped front matter) and :mod:`kb.headers` (the
+Thin glue to :mod:`kb.content.sanitize` (sanitiser, escaped front matter) and :mod:`kb.publish.headers` (the
 build's Content-Security-Policy for ``kb serve`` and nginx). Event priorities place each step:
 front matter is escaped after every hook has set ``page.meta`` (documents hands the tags over)
 and before Material's tags plugin reads it; content is sanitised before any hook adds its own
@@ -17,8 +17,8 @@ from mkdocs.plugins import event_priority
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
-from kb import headers
-from kb.sanitize import clean_html, escape_meta
+from kb.publish import headers
+from kb.content.sanitize import clean_html, escape_meta
 
 log = logging.getLogger("mkdocs.plugins.kb.safety")
 

@@ -1,4 +1,4 @@
-"""Hook: the theme's fallback search index from our search index (:mod:`kb.search_fallback`).
+"""Hook: the theme's fallback search index from our search index (:mod:`search.mkdocs.fallback`).
 
 Listed right after ``hooks/search_index.py`` (it reads the index that hook writes). Material's
 search plugin stays configured (search box, worker) but no longer analyses pages itself.
@@ -10,7 +10,7 @@ from pathlib import Path
 
 from mkdocs.config.defaults import MkDocsConfig
 
-from kb import search_fallback
+from search.mkdocs import fallback as search_fallback
 
 _active = False
 

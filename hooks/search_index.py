@@ -1,6 +1,6 @@
 """Hook: the search index of the built site (``SITE_DIR/.search-index``).
 
-Thin glue to :mod:`kb.search_background` and :func:`search.build_index`. On a cold build of a
+Thin glue to :mod:`search.mkdocs.background` and :func:`search.build_index`. On a cold build of a
 big enough site, one worker process indexes the pages while MkDocs renders them (started in
 ``on_files``, fed in ``on_post_page``); ``on_post_build`` lets it finish and builds the index
 from its stage, or from the written pages alone. The worker never outlives the build: it is
@@ -17,7 +17,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
-from kb.search_background import BackgroundIndex, wanted
+from search.mkdocs.background import BackgroundIndex, wanted
 
 log = logging.getLogger("mkdocs.plugins.kb.search")
 
@@ -36,7 +36,7 @@ def on_files(files: Files, *, config: MkDocsConfig) -> Files:
     """Start the background worker on a cold build (no index of the current analysis in the
     site folder) of more than a few pages."""
     global _background
-    from kb import search_fallback
+    from search.mkdocs import fallback as search_fallback
     from search.indexer import needs_stage, stage_dir_for
 
     _close()

@@ -11,7 +11,7 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
-from kb.slots import place_top
+from kb.content.slots import place_top
 
 
 def on_page_context(context: dict[str, Any], *, page: Page, config: MkDocsConfig,

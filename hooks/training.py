@@ -1,6 +1,6 @@
 """Hook: training — the 培训目录 on the training index page and 课程信息 on course pages.
 
-Thin glue from MkDocs events to :mod:`kb.training`.
+Thin glue from MkDocs events to :mod:`kb.documents.training`.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from mkdocs.structure.files import Files
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
-from kb import catalog as kb_catalog
+from kb.content import catalog as kb_catalog
 from kb.config import KBSettings, audience, kb_settings
-from kb.print import plan_targets
-from kb.roots import ContentRoots
-from kb.training import course_block, replace_marker
+from kb.print.buttons import plan_targets
+from kb.content.roots import ContentRoots
+from kb.documents.training import course_block, replace_marker
 
 _settings: KBSettings | None = None
 _catalog: kb_catalog.Catalog | None = None

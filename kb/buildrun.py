@@ -25,7 +25,7 @@ from mkdocs.plugins import BasePlugin
 from mkdocs.structure.pages import Page
 
 from kb.errors import ContentError, ContentErrors
-from kb.yamlguard import ExpandingConfig, check_config_file
+from kb.content.yamlguard import ExpandingConfig, check_config_file
 
 #: name under which the recorder is added to ``config.plugins``
 RECORDER_NAME = "kb-build-recorder"
@@ -127,7 +127,7 @@ def find_config(path: str, command: str) -> Path | None:
 
 def load(config_file: str | os.PathLike[str], **overrides: Any) -> MkDocsConfig:
     """Load ``mkdocs.yml`` as MkDocs does (hooks imported, plugins set up), once
-    :func:`kb.yamlguard.check_config_file` has found it does not expand beyond reason."""
+    :func:`kb.content.yamlguard.check_config_file` has found it does not expand beyond reason."""
     check_config_file(config_file)
     return load_config(config_file=str(config_file), **overrides)
 

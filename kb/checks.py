@@ -2,7 +2,7 @@
 
 1. the strict build into a temporary folder (:mod:`kb.buildrun`): MkDocs' warnings and errors and
    our hooks' :class:`kb.errors.ContentError` rows (front-matter validation, site-wide rules);
-2. links, anchors and images checked on the BUILT site (:mod:`kb.sitelinks`), so links made by
+2. links, anchors and images checked on the BUILT site (:mod:`kb.content.sitelinks`), so links made by
    hooks and templates are covered as well as those written in Markdown;
 3. version discipline against a base revision (``--base REF``), by the history feature's check;
 4. the review report: controlled documents overdue or due soon for periodic review (information
@@ -23,14 +23,14 @@ from typing import Any
 
 from kb.buildrun import BuildRun, run_build
 from kb.errors import ContentError
-from kb.sitelinks import BrokenLink, check_links, locate
-from kb.version_check import check_project
-from kb.yamlguard import ExpandingConfig, check_config_file
+from kb.content.sitelinks import BrokenLink, check_links, locate
+from kb.versions.check import check_project
+from kb.content.yamlguard import ExpandingConfig, check_config_file
 
 SEVERITIES = ("error", "warning", "info")
 
 HINTS: dict[str, str] = {
-    "metadata": "fix the front matter field as described; kb/model.py lists every field",
+    "metadata": "fix the front matter field as described; kb/content/model.py lists every field",
     "link": "point the link at an existing page (repository path, e.g. ../policies/network.md)",
     "anchor": "link to a heading that exists: its anchor is the heading text (e.g. #补充说明)",
     "image": "add the image file next to the page (e.g. images/) or fix its path",
@@ -166,16 +166,16 @@ def from_broken(broken: BrokenLink) -> Problem:
 
 
 def version_discipline(config_file: Path, base: str) -> list[Problem]:
-    """The history feature's version-discipline check (:mod:`kb.version_check`) as problems."""
+    """The history feature's version-discipline check (:mod:`kb.versions.check`) as problems."""
     return [from_content_error(e, "version") for e in check_project(config_file, base)]
 
 
 def review_report(run: BuildRun) -> list[Problem]:
     """Controlled documents overdue or due soon for review (information only)."""
     try:
-        from kb import catalog as catalog_mod
+        from kb.content import catalog as catalog_mod
         from kb.config import kb_settings
-        from kb.documents import ReviewState
+        from kb.documents.control import ReviewState
         catalog = catalog_mod.current()
     except (ImportError, RuntimeError):
         return []

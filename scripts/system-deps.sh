@@ -33,8 +33,8 @@ echo "system packages: installing ${need[*]}"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
+$SUDO apt-get -o DPkg::Lock::Timeout=900 update -qq
+$SUDO apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends "${need[@]}"
 # nginx's package starts a daemon on port 80; our tests run their own instance on loopback
 if have_pkg nginx && command -v systemctl >/dev/null 2>&1; then
   $SUDO systemctl stop nginx >/dev/null 2>&1 || true

@@ -33,22 +33,17 @@ from whoosh.lang.porter import stem as _porter
 from whoosh.system import pack_uint
 
 from search.lexicon import segmenter
+from search.text import CJK, normalize
 
 #: bump when the analysis output changes, so cached analyses are recomputed
 ANALYSIS_VERSION = "8"
 
-CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _RUN = re.compile(rf"([{CJK}]+)|([a-z0-9]+(?:[._\-][a-z0-9]+)*[+#]*)")
 _SEP = re.compile(r"[._\-]")
 _IS_CJK = re.compile(rf"[{CJK}]")
 _POSITIONS = Positions()
 
 Token = tuple[str, int]  # (term, position)
-
-
-def normalize(text: str) -> str:
-    """NFKC (full-width to half-width) and lower case."""
-    return unicodedata.normalize("NFKC", text).lower().strip()
 
 
 def has_cjk(text: str) -> bool:

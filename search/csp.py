@@ -1,7 +1,7 @@
 """Security headers, and the Content-Security-Policy that the build decided for the site.
 
 The policy of a site's files is not computed from what a page contains (a page could carry an
-injected script): the build writes it (:mod:`kb.headers`) with the hashes of the inline scripts
+injected script): the build writes it (:mod:`kb.publish.headers`) with the hashes of the inline scripts
 the theme ships, into ``SITE_DIR/.kb-headers/headers.json``, and :class:`SitePolicy` reads it
 for the folder being served (again when a publish switches the release). The nginx recipe
 includes the same build's ``nginx.conf``, so both servers send the same policy. A site without
@@ -37,7 +37,7 @@ SITE_POLICY = ("default-src 'self'; script-src 'self'{scripts}; style-src 'self'
                "form-action 'self'; frame-ancestors 'self'")
 #: the policy of API answers: JSON is never rendered as a document
 API_POLICY = "default-src 'none'; frame-ancestors 'none'"
-#: where the build leaves the site's headers (see :mod:`kb.headers`)
+#: where the build leaves the site's headers (see :mod:`kb.publish.headers`)
 HEADERS_FILE = os.path.join(".kb-headers", "headers.json")
 
 #: a start tag with its attributes (quoted values may contain ``>``)

@@ -63,6 +63,7 @@ class _Generation:
             fields["tag_list"] = [t for t in fields.get("tags", "").split(",") if t]
             self.stored[docnum] = fields
         self.scorer = Scorer(self.reader, [f.get("page") for f in self.stored])
+        self.facet_values: dict[str, frozenset[str]] = {}
 
     def close(self) -> None:
         self.reader.close()
@@ -113,6 +114,15 @@ class SearchEngine:
     def info(self) -> BuildInfo:
         """Build id, counts and timing of the index being served."""
         return self.generation().info
+
+    def field_values(self, name: str) -> frozenset[str]:
+        """The values a stored facet field (``type``, ``status``) has in this index."""
+        gen = self.generation()
+        cached = gen.facet_values.get(name)
+        if cached is None:
+            cached = frozenset(str(s[name]) for s in gen.stored if s.get(name))
+            gen.facet_values[name] = cached
+        return cached
 
     # ---------------------------------------------------------------------------------- search
 

@@ -56,7 +56,7 @@ def index_dir_for(site_dir: str | os.PathLike[str]) -> Path:
 
 def stage_dir_for(site_dir: str | os.PathLike[str]) -> Path:
     """Where a build stages a new index (``SITE_DIR/.search-index.stage``, see
-    :mod:`kb.search_background`)."""
+    :mod:`search.mkdocs.background`)."""
     return Path(site_dir) / f"{INDEX_NAME}.stage"
 
 
@@ -179,7 +179,7 @@ def analysis_cache_path(cache_dir: str | os.PathLike[str] | None = None) -> Path
 
 
 def page_key(salt: str, relpath: str, sliced: str) -> str:
-    """Cache key of one sliced page's analysis (also used by :mod:`kb.search_background`)."""
+    """Cache key of one sliced page's analysis (also used by :mod:`search.mkdocs.background`)."""
     return hashlib.sha1(f"{salt}\0{relpath}\0{sliced}".encode()).hexdigest()
 
 
@@ -243,7 +243,7 @@ def build_index(
     When the target already holds an index of the same analysis (MkDocs keeps dot folders of
     the site folder between builds), only changed, new and removed pages are written: the
     previous index is copied to the temporary folder and updated there. ``stage`` is an index
-    folder written during the build (:mod:`kb.search_background`); when it is complete it is used
+    folder written during the build (:mod:`search.mkdocs.background`); when it is complete it is used
     instead, moved rather than copied, and only pages whose final HTML differs from what it
     indexed are written again. An incomplete stage is removed and ignored.
     """

@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from search.gcpolicy import gc_paused
+from search.text import normalize
 
 log = logging.getLogger("mkdocs.plugins.kb.search")
 
@@ -125,8 +126,6 @@ def synonyms() -> dict[str, tuple[str, ...]]:
 
     ``a = b = c`` makes an equivalence group; ``a => b, c`` expands ``a`` only (one way).
     """
-    from search.analysis import normalize
-
     table: dict[str, list[str]] = {}
 
     def add(src: str, dst: str) -> None:

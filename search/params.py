@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl
@@ -35,6 +34,7 @@ MAX_TAG_CHARS = 50
 #: results per page: default and largest; deepest page
 DEFAULT_SIZE, MAX_SIZE, MAX_PAGE = 10, 50, 100
 _DIGITS = re.compile(r"[0-9]{1,6}")
+_FACET = re.compile(r"[a-z_]{1,32}")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # tab, CR, LF become spaces
 _TRUE = frozenset(("1", "true", "yes", "on"))
 _FALSE = frozenset(("0", "false", "no", "off", ""))
@@ -71,16 +71,6 @@ def flag(name: str, raw: str) -> bool:
     if value in _FALSE:
         return False
     raise bad(name, "1 or 0 (true/false)", raw)
-
-
-def choice(vocabulary: Callable[[], Iterable[str]]) -> Parser:
-    """One of the words ``vocabulary()`` lists (read when first needed)."""
-    def parse(name: str, raw: str) -> str:
-        words = sorted(vocabulary())
-        if raw not in words:
-            raise bad(name, f"one of {', '.join(words)}", raw)
-        return raw
-    return parse
 
 
 def text(max_chars: int) -> Parser:
@@ -167,19 +157,32 @@ def parse_params(query_string: str, params: Sequence[Param]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- the endpoints
 
 
-@lru_cache(maxsize=1)
-def _vocabularies() -> tuple[frozenset[str], frozenset[str]]:
-    """Content types and statuses of the content model (the filters' vocabularies)."""
-    from kb.model import MODELS, Status
+def facet_value(name: str, raw: str) -> str:
+    """A facet value (content type, status): a lowercase ASCII word. Whether the served index
+    has it is the engine's question (:func:`check_facets`), so this module needs no content model."""
+    if not _FACET.fullmatch(raw):
+        raise bad(name, "a lowercase word (a-z, _) of at most 32 characters", raw)
+    return raw
 
-    return frozenset(MODELS), frozenset(s.value for s in Status)
+
+def check_facets(params: dict[str, Any], known: Callable[[str], Iterable[str]]) -> None:
+    """Refuse a ``type``/``status`` value the served index does not have (JSON 400 naming the
+    values it has); ``known(field)`` lists them."""
+    for name in ("type", "status"):
+        values = params.get(name) or []
+        if not values:
+            continue
+        vocabulary = sorted(known(name))
+        for value in values:
+            if value not in vocabulary:
+                raise bad(name, f"one of {', '.join(vocabulary)}", value)
 
 
 SEARCH_PARAMS: tuple[Param, ...] = (
     Param("q", query_text, required=True),
-    Param("type", choice(lambda: _vocabularies()[0]), multi=True),
+    Param("type", facet_value, multi=True),
     Param("tag", text(MAX_TAG_CHARS), multi=True),
-    Param("status", choice(lambda: _vocabularies()[1]), multi=True),
+    Param("status", facet_value, multi=True),
     Param("archived", flag, False),
     Param("page", integer(1, MAX_PAGE), 1),
     Param("size", integer(1, MAX_SIZE), DEFAULT_SIZE),

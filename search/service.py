@@ -14,8 +14,8 @@ a :class:`~search.web.Response`):
     JSON ``{query, total, took_ms, page, size, hits, facets, suggestion, build_id}``.
 ``GET /api/health``
     JSON ``{status, build_id, documents, site, worker, warm}``.
-``/api/ack``, ``/api/ack/report``
-    mounted when ``acks`` is given (:mod:`kb.acks.web`: 阅知确认).
+routes added by ``mounts``
+    e.g. ``/api/ack`` of ``kb serve`` (:mod:`kb.acks.web`: 阅知确认); this module knows none.
 ``GET`` anything else
     the site's static files (see :mod:`search.static` for what is refused), directory index
     pages, the site's ``404.html`` for what does not exist.
@@ -233,7 +233,8 @@ def _allow(request: Request, methods: tuple[str, ...], allow: str) -> None:
 def create_app(site_dir: str | os.PathLike[str], *, log_path: str | os.PathLike[str] | None = "",
                reload_interval: float = 1.0, opener: Callable[[Path], Any] | None = None,
                searcher: Callable[..., dict] | None = None, cache_size: int = 1024,
-               log_rotation: Rotation = NO_ROTATION, acks: Any = None) -> SearchService:
+               log_rotation: Rotation = NO_ROTATION,
+               mounts: Iterable[Callable[[SearchService], Any]] = ()) -> SearchService:
     """The WSGI application serving ``site_dir`` and its search index (opened and warmed up
     before this returns).
 
@@ -242,8 +243,9 @@ def create_app(site_dir: str | os.PathLike[str], *, log_path: str | os.PathLike[
     new file (:class:`search.searchlog.Rotation`). ``reload_interval``: seconds between two
     checks for a replaced index (in a background thread). ``cache_size``: answers kept per
     index build for repeated queries (0: none). ``opener``/``searcher`` default to the search
-    engine (:mod:`search.service_backend`). ``acks``: a :class:`kb.acks.web.AckConfig` mounts
-    the acknowledgement API (``/api/ack``, issue 21).
+    engine (:mod:`search.service_backend`). ``mounts``: functions called with the application
+    that add routes to :attr:`SearchService.routes` and return a part to close with it (``kb
+    serve`` mounts the acknowledgement API this way, :func:`kb.acks.web.mount`).
     """
     site = Path(site_dir).resolve()
     if not site.is_dir():
@@ -255,8 +257,5 @@ def create_app(site_dir: str | os.PathLike[str], *, log_path: str | os.PathLike[
                         searcher=searcher or engine.run_search, is_warm=engine.process_is_warm,
                         reload_interval=reload_interval, cache_size=cache_size,
                         log_rotation=log_rotation)
-    if acks is not None:
-        from kb.acks.web import mount
-
-        app.mounted = [mount(app, acks)]  # type: ignore[attr-defined]
+    app.mounted = [mount(app) for mount in mounts]  # type: ignore[attr-defined]
     return app

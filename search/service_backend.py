@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from search.engine import SearchEngine
+from search.params import check_facets
 
 log = logging.getLogger("mkdocs.plugins.kb.search.service")
 
@@ -92,6 +93,7 @@ def run_search(opened: OpenedIndex, q: str, *, types: list[str], tags: list[str]
 
     Facets are keyed like the API's filter parameters: ``type``, ``tag``, ``status``.
     """
+    check_facets({"type": types, "status": statuses}, opened.engine.field_values)
     resp = opened.engine.search(q, type=types or None, tag=tags or None,
                                 status=statuses or None, archived=archived, page=page,
                                 size=size)

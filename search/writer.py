@@ -3,7 +3,7 @@
 :class:`IndexBuilder` owns one index folder that is not (yet) the live index: it adds the
 analysed sections of pages, deletes pages, commits segments and finally writes the page
 manifest (``pages.json``), the lexicon (``lexicon.json``) and ``build.json``. The indexer's last
-step uses it, and so does the background writer of a cold build (:mod:`kb.search_background`),
+step uses it, and so does the background writer of a cold build (:mod:`search.mkdocs.background`),
 which commits a segment every few hundred pages while MkDocs is still rendering.
 
 :class:`SegmentWriter` is Whoosh's own segment writer with a different posting pool and

@@ -3,7 +3,7 @@
     python tests/publish_driver.py CONFIG TARGET [--keep N] [--pause-at STEP]
 
 Prints ``paused at STEP`` on stderr and sleeps there, so a test can SIGKILL the publish at
-exactly that step (the step callback of :func:`kb.publish.publish`; production code has no
+exactly that step (the step callback of :func:`kb.publish.release.publish`; production code has no
 switch for it). Not collected by pytest.
 """
 
@@ -13,7 +13,7 @@ import argparse
 import sys
 import time
 
-from kb import publish as pub
+from kb.publish import release as pub
 
 
 def main() -> int:

@@ -69,7 +69,7 @@ def sqlite_served(demo_site: Path, secret_file: Path, roster: Path,
 
 
 def _validate(front_matter: str):
-    from kb.model import PolicyMeta, parse_front_matter, validate_meta
+    from kb.content.model import PolicyMeta, parse_front_matter, validate_meta
 
     front, errors = parse_front_matter(front_matter, "policies/x.md")
     assert not errors
@@ -265,12 +265,15 @@ def test_ten_thousand_confirmations_from_one_user(demo_site: Path, tmp_path: Pat
     """10,000 POSTs of one user (in process, against the real app and SQLite file): one
     confirmation is stored; every other answer is a 4xx (a replayed token, then the rate
     limit)."""
-    from kb.acks.web import AckConfig
+    from functools import partial
+
+    from kb.acks.web import AckConfig, mount
     from search.service import create_app
     from search.web import Request
 
     db = tmp_path / "acks.db"
-    app = create_app(demo_site, log_path=None, acks=AckConfig(proxy_secret=SECRET, db=str(db)))
+    app = create_app(demo_site, log_path=None, mounts=[
+        partial(mount, config=AckConfig(proxy_secret=SECRET, db=str(db)))])
     try:
         who = {"X-KB-Proxy-Secret": SECRET, "X-Remote-User": "flood"}
         status = app.respond(Request.of(_environ("GET", f"doc_id={DOC}", who)))
@@ -448,3 +451,12 @@ def test_kb_report_acks(sqlite_served, roster: Path, tmp_path: Path) -> None:
     assert proc.returncode == 2 and f"{bad}:2: column name" in proc.stderr
     proc = _report("--db", db, "--doc", "XXZX-ZD-001")
     assert proc.returncode == 2 and "XXZX-ZD-001" in proc.stderr
+
+
+def test_acknowledgement_api_loads_no_content_model() -> None:
+    """The service's workers with /api/ack mounted load neither the content model nor MkDocs."""
+    code = ("import sys, search.service, kb.acks.web;"
+            "print(sorted(m for m in sys.modules if m.startswith(('kb.content', 'mkdocs'))))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "[]"

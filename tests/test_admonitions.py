@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import markdown
 
-EXTENSIONS = ["admonition", "pymdownx.details", "kb.admonitions"]
+EXTENSIONS = ["admonition", "pymdownx.details", "kb.content.admonitions"]
 
 
 def render(text: str) -> str:

@@ -419,7 +419,7 @@ def test_build_report_lists_restricted_links(project: Path, sites: dict[str, Pat
 
 def test_every_reference_field_is_planted() -> None:
     """The leak fixtures cover every front-matter field that names another document."""
-    from kb.model import MODELS, reference_fields
+    from kb.content.model import MODELS, reference_fields
 
     fields = {name for model in MODELS.values() for name in reference_fields(model)}
     assert fields == set(REFERENCES) == {"supersedes", "superseded_by"}
@@ -524,7 +524,7 @@ def test_search_api_serves_only_its_own_audience(sites: dict[str, Path]) -> None
 
 def test_prune_nav_drops_hidden_pages_and_empty_sections() -> None:
     """Nav entries of left-out pages go, and so do sections left empty."""
-    from kb.audience import prune_nav
+    from kb.audience.filter import prune_nav
 
     nav = [{"首页": "index.md"}, {"手册": ["m/index.md", {"内部": ["m/x/index.md", "m/x/1.md"]}]},
            "about.md", {"外部": "https://example.org/"}]
@@ -534,7 +534,7 @@ def test_prune_nav_drops_hidden_pages_and_empty_sections() -> None:
 
 def test_site_folder_of_another_audience_loses_its_index(tmp_path: Path) -> None:
     """Rebuilding a folder for another audience removes the index MkDocs does not clean."""
-    from kb.audience import clear_other_audience, mark_site
+    from kb.audience.filter import clear_other_audience, mark_site
 
     for name in (".search-index", ".search-index.old"):
         (tmp_path / name).mkdir()
@@ -551,7 +551,7 @@ def test_chapter_goes_with_its_manual_and_levels_order() -> None:
     """A chapter of a manual above the audience is left out even when its own level is lower."""
     from types import SimpleNamespace
 
-    from kb.audience import level_reason
+    from kb.audience.filter import level_reason
 
     manual = SimpleNamespace(level="confidential", manual=None)
     chapter = SimpleNamespace(level="public", manual=manual)
@@ -563,7 +563,7 @@ def test_chapter_goes_with_its_manual_and_levels_order() -> None:
 
 def test_references_found_in_every_link_form() -> None:
     """Inline links and images, reference definitions and raw HTML; not external or absolute."""
-    from kb.audience import references
+    from kb.audience.filter import references
 
     text = ('![图](images/a.svg "标题") [表](files/b%20c.xlsx#p) <img src="images/d.png">\n'
             '[ref]: ../images/e.svg\n[外部](https://example.org/x.png) [根](/assets/f.svg)\n'

@@ -228,7 +228,7 @@ def test_markdown_features_survive_the_sanitiser(hostile_site: Path) -> None:
 ])
 def test_sanitiser_removes_what_runs(hostile: str) -> None:
     """Known XSS forms come out inert: no script, handler, javascript:/data: URL, theme id."""
-    from kb.sanitize import clean_html
+    from kb.content.sanitize import clean_html
 
     out = clean_html(hostile).lower()
     for bad in ("<script", "onerror", "onload", "ontoggle", "javascript:", "data:", "<iframe",

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, build_env
-from kb import publish as pub
+from kb.publish import release as pub
 from writer_project import make_project
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -141,7 +141,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
 
 def test_shipped_nginx_config_is_valid(tmp_path: Path) -> None:
     """nginx -t accepts the shipped site config (with the headers file a build writes)."""
-    from kb.headers import write as write_headers
+    from kb.publish.headers import write as write_headers
 
     write_headers(tmp_path / "srv" / "current", ["'sha256-AAAA'"])
     conf = nginx_config(tmp_path, tmp_path / "srv", _free_port(), _free_port())

@@ -255,9 +255,9 @@ def test_fixing_the_files_makes_the_build_pass(tmp_path: Path) -> None:
 
 
 def test_loading_without_a_build_finds_the_same_errors(broken: BuildResult) -> None:
-    """`kb.catalog.load` (no build) finds exactly the errors the build reported."""
+    """`kb.content.catalog.load` (no build) finds exactly the errors the build reported."""
     project = broken.site.parent
-    code = ("import sys; from kb.catalog import load; c, _ = load(sys.argv[1]); "
+    code = ("import sys; from kb.content.catalog import load; c, _ = load(sys.argv[1]); "
             "print('\\n'.join(str(e) for e in c.errors))")
     proc = subprocess.run([sys.executable, "-c", code, str(project / "mkdocs.yml")],
                           capture_output=True, text=True, env=build_env(), check=True)

@@ -8,9 +8,9 @@ import datetime as _dt
 import pytest
 
 from kb.config import KBSettings
-from kb.documents import ReviewState
-from kb.model import PolicyMeta, add_months, parse_front_matter, validate_meta, version_key
-from kb.roots import ContentRoots
+from kb.documents.control import ReviewState
+from kb.content.model import PolicyMeta, add_months, parse_front_matter, validate_meta, version_key
+from kb.content.roots import ContentRoots
 
 GOOD = """---
 doc_id: XXZX-ZD-001
@@ -91,7 +91,7 @@ def test_review_due_adds_months_clamped_to_month_end() -> None:
     ("2026-03-01", "overdue", -1)])
 def test_review_state_boundaries(today: str, state: str, days: int) -> None:
     """Due within 30 days (inclusive), overdue from the day after the review date."""
-    from kb.catalog import Entry
+    from kb.content.catalog import Entry
 
     front, _ = parse_front_matter(GOOD, "p.md")
     assert front is not None
@@ -112,7 +112,7 @@ def test_review_state_boundaries(today: str, state: str, days: int) -> None:
 ])
 def test_content_type_by_location(path: str, kind: str | None) -> None:
     """The layout of the brief decides each file's type."""
-    from kb.catalog import content_type
+    from kb.content.catalog import content_type
 
     settings = KBSettings()
     roots = ContentRoots("/repo", "docs", ("policies", "manuals"))
@@ -124,8 +124,8 @@ def test_catalog_revalidates_only_changed_files_and_keeps_errors(tmp_path) -> No
     into an error reports it, and reverting it clears the error."""
     from mkdocs.structure.files import File, Files
 
-    from kb import catalog as catalog_module
-    from kb.catalog import build_catalog
+    from kb.content import catalog as catalog_module
+    from kb.content.catalog import build_catalog
 
     (tmp_path / "policies").mkdir()
     (tmp_path / "docs").mkdir()

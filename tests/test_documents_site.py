@@ -319,7 +319,7 @@ def test_browser_sorts_and_filters_the_policy_register(site: Path, browser, stat
 def test_demo_registers_list_every_policy_and_manual(demo_site: Path) -> None:
     """The demo's 制度目录/手册目录 list every policy and manual of the staff (internal) build:
     all but drafts, documents under review and confidential ones."""
-    code = ("import json, sys; from kb.catalog import load; c, _ = load(sys.argv[1]); "
+    code = ("import json, sys; from kb.content.catalog import load; c, _ = load(sys.argv[1]); "
             "print(json.dumps({'errors': [str(e) for e in c.errors], 'docs': [[e.type, e.doc_id, "
             "e.published and e.level != 'confidential'] for e in c.of_type('policy', 'manual')]}))")
     proc = subprocess.run([sys.executable, "-c", code, str(ROOT / "mkdocs.yml")],
@@ -342,7 +342,7 @@ def test_demo_controlled_documents_carry_complete_metadata(demo_site: Path) -> N
         block = control(demo_site, url)
         assert block, url
         assert "—" not in (block["owner"] + block["approval"] + block["effective_date"]), url
-    code = ("import sys; from kb.catalog import load; c, _ = load(sys.argv[1]); "
+    code = ("import sys; from kb.content.catalog import load; c, _ = load(sys.argv[1]); "
             "print('\\n'.join(e.repo_path for e in c.of_type('policy', 'manual') "
             "if not e.meta.history or e.meta.newest_history().version != e.meta.version))")
     proc = subprocess.run([sys.executable, "-c", code, str(ROOT / "mkdocs.yml")],

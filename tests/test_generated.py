@@ -10,7 +10,7 @@ import pytest
 from mkdocs.config import load_config
 
 from conftest import ROOT
-from kb import generated as gen
+from kb.notices import generated as gen
 
 
 @pytest.fixture()
@@ -20,7 +20,7 @@ def config(tmp_path: Path):
     shutil.copytree(ROOT / "hooks", tmp_path / "hooks")
     (tmp_path / "docs" / "overrides").mkdir(parents=True)
     cfg = load_config(str(tmp_path / "mkdocs.yml"), site_dir=str(tmp_path / "site"))
-    cfg.plugins._current_plugin = "hooks/announcements"  # as while MkDocs runs a hook's event
+    cfg.plugins._current_plugin = "hooks/notices"  # as while MkDocs runs a hook's event
     yield cfg
     gen.set_serving_dirty("build", False)
 

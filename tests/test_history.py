@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, TEST_TODAY, build_env, build_site
-from kb.history import load, parse_log
-from kb.textdiff import compare, inline_diff, render
+from kb.versions.git import load, parse_log
+from kb.versions.textdiff import compare, inline_diff, render
 
 MKDOCS_YML = """\
 site_name: 历史测试
@@ -432,8 +432,8 @@ def test_inline_diff_marks_words_in_english_and_characters_in_chinese() -> None:
 
 def test_metadata_changes_show_chinese_value_labels() -> None:
     """The comparison's metadata table names status and level values in Chinese."""
-    from kb.model import CONFIDENTIALITY_LABELS, FIELD_LABELS, STATUS_LABELS
-    from kb.textdiff import meta_changes
+    from kb.content.model import CONFIDENTIALITY_LABELS, FIELD_LABELS, STATUS_LABELS
+    from kb.versions.textdiff import meta_changes
 
     rows = meta_changes({"status": "review", "confidentiality": "public", "version": "1.0"},
                         {"status": "effective", "confidentiality": "internal", "version": "1.1"},

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from conftest import TEST_TODAY, build_env, build_site
-from kb import scaffold
+from kb.content import scaffold
 from kb.cli import main
-from kb.model import MODELS, parse_front_matter, validate_meta
+from kb.content.model import MODELS, parse_front_matter, validate_meta
 from writer_project import make_project
 
 REQUESTS: dict[str, list[str]] = {
@@ -80,7 +80,7 @@ def test_files_land_in_the_right_folders(created: tuple[Path, dict[str, str], Pa
 
 
 def test_front_matter_is_valid_and_filled(created: tuple[Path, dict[str, str], Path]) -> None:
-    """Next free ids, today's date, git author, draft status; valid against kb/model.py."""
+    """Next free ids, today's date, git author, draft status; valid against kb/content/model.py."""
     project, paths, _ = created
     for kind, rel in paths.items():
         front, _ = parse_front_matter((project / rel).read_text(encoding="utf-8"), rel)

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, build_env, build_site, copy_project
-from kb.model import parse_front_matter
+from kb.content.model import parse_front_matter
 
 DATA = Path(__file__).parent / "data" / "pdf_manual"
 MANUAL = "manuals/printtest"

@@ -13,10 +13,10 @@ import pytest
 
 from kb.config import KBSettings
 from kb.errors import ContentErrors
-from kb.pdf.document import Assembler, stylesheet
-from kb.pdf.render import check_fonts, inputs_version, render_all
-from kb.pdf.targets import Section, Target
-from kb.print import DEFAULT_FONTS, PrintBuild
+from kb.print.document import Assembler, stylesheet
+from kb.print.render import check_fonts, inputs_version, render_all
+from kb.print.targets import Section, Target
+from kb.print.buttons import DEFAULT_FONTS, PrintBuild
 
 PAGE = "policies/sample.md"
 
@@ -110,7 +110,7 @@ def test_complete_build_prunes_the_pdf_cache(tmp_path: Path) -> None:
     """A complete build records the PDFs it used and removes the rest: the PDF of an edited
     page's old text and partial files of killed renders go; PDFs another audience's last build
     used stay; a ``kb pdf PATH`` selection (no scope) removes nothing."""
-    from kb.pdf.cache import PdfCache
+    from kb.print.cache import PdfCache
 
     fonts, _ = check_fonts(DEFAULT_FONTS)
     cache = PdfCache(tmp_path / "c")
@@ -146,7 +146,7 @@ def test_pdf_cache_in_use_elsewhere_is_not_pruned(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    from kb.pdf.cache import PdfCache
+    from kb.print.cache import PdfCache
 
     cache = PdfCache(tmp_path / "c")
     unused = cache.path("cd" + "1" * 38)
@@ -154,7 +154,7 @@ def test_pdf_cache_in_use_elsewhere_is_not_pruned(tmp_path: Path) -> None:
     unused.write_bytes(b"%PDF-old")
     cache.record("internal", [])
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time\nfrom kb.pdf.cache import PdfCache\n"
+        [sys.executable, "-c", "import sys, time\nfrom kb.print.cache import PdfCache\n"
          "with PdfCache(sys.argv[1]).in_use():\n    print('in use', flush=True)\n"
          "    time.sleep(600)\n", str(cache.folder)], stdout=subprocess.PIPE, text=True)
     try:

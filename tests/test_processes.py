@@ -82,7 +82,7 @@ def test_lock_dies_with_its_holder_even_when_a_child_keeps_the_descriptor(tmp_pa
     holder = _driver("""
         import os, sys, time
         from pathlib import Path
-        from kb.publish_lock import locked
+        from kb.publish.lock import locked
         with locked(Path(sys.argv[1])):
             if os.fork() == 0:  # a child with a copy of every descriptor, as forks get
                 time.sleep(600)
@@ -97,7 +97,7 @@ def test_lock_dies_with_its_holder_even_when_a_child_keeps_the_descriptor(tmp_pa
         nxt = _driver("""
             import sys
             from pathlib import Path
-            from kb.publish_lock import locked
+            from kb.publish.lock import locked
             with locked(Path(sys.argv[1]), say=print):
                 print("got it")
         """, str(target))
@@ -130,7 +130,7 @@ def test_pdf_pool_dies_with_a_killed_renderer(tmp_path: Path) -> None:
     """PDF rendering SIGKILLed mid-way leaves no WeasyPrint worker behind."""
     proc = _driver("""
         import sys
-        from kb.pdf.render import Job, _run
+        from kb.print.render import Job, _run
         page = "<h1>标题</h1>" + "<p>正文段落。</p>" * 4000
         jobs = [Job(f"k{i}", f"doc{i}.md", page, sys.argv[1], f"{sys.argv[1]}/k{i}.pdf")
                 for i in range(6)]

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import build_env, copy_project
-from kb import publish as pub
+from kb.publish import release as pub
 from processes import kill_session, survivors
 from writer_project import git, make_project
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from kb import search_fallback
-from kb.search_fallback import ZWSP, SegmentCache, segment
+from search.mkdocs import fallback as search_fallback
+from search.mkdocs.fallback import ZWSP, SegmentCache, segment
 from search.indexer import stage_dir_for
 
 
@@ -102,7 +102,7 @@ def test_background_index_analyses_changed_pages_only_and_fills_the_cache(demo_s
                                                                           tmp_path: Path) -> None:
     """Pages indexed in the background are cache hits for a later build_index; an unchanged
     page is not analysed again, a changed one is."""
-    from kb.search_background import BackgroundIndex
+    from search.mkdocs.background import BackgroundIndex
     from search import build_index, read_build_info
 
     cache, site = tmp_path / "cache", tmp_path / "site"
@@ -130,7 +130,7 @@ def test_closed_background_index_leaves_every_page_to_build_index(demo_site: Pat
                                                                   tmp_path: Path) -> None:
     """Closing the background worker before it finished (a failed build) stops it at once
     and removes its stage; build_index then indexes every page itself."""
-    from kb.search_background import BackgroundIndex
+    from search.mkdocs.background import BackgroundIndex
     from search import build_index
 
     cache, site, stage = tmp_path / "cache", tmp_path / "site", tmp_path / "site" / ".stage"
@@ -151,7 +151,7 @@ def test_closed_background_index_leaves_every_page_to_build_index(demo_site: Pat
 def test_failing_background_worker_only_costs_time(demo_site: Path, tmp_path: Path) -> None:
     """A worker that fails (here: handed something that is not a page) ends the background
     indexing: finish says so, the stage is removed, and build_index indexes every page."""
-    from kb.search_background import BackgroundIndex
+    from search.mkdocs.background import BackgroundIndex
     from search import build_index
 
     site = tmp_path / "site"
@@ -258,8 +258,8 @@ def test_index_update_skips_pages_not_rewritten(demo_site: Path, tmp_path: Path)
 def test_generated_page_takes_level_of_longest_owning_url() -> None:
     """page_level (O(URL length) lookup): a generated page takes the level of the entry with the
     longest URL that starts its own, raised to its declared level; no owner: the default."""
-    from kb.audience import page_level
-    from kb.catalog import Catalog, Entry
+    from kb.audience.filter import page_level
+    from kb.content.catalog import Catalog, Entry
     from kb.config import KBSettings
 
     def entry(url: str, level: str) -> Entry:
@@ -287,8 +287,8 @@ def test_stalled_background_worker_is_given_up(demo_site: Path, tmp_path: Path,
     import os
     import signal
 
-    from kb import search_background
-    from kb.search_background import BackgroundIndex
+    from search.mkdocs import background as search_background
+    from search.mkdocs.background import BackgroundIndex
 
     monkeypatch.setattr(search_background, "STALL", 2.0)
     site = tmp_path / "site"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from whoosh import index as whoosh_index
 
-from kb.search_background import BackgroundIndex
+from search.mkdocs.background import BackgroundIndex
 from search import SearchEngine, build_index, index_dir_for
 from search.documents import analyze_sliced
 from search.extract import slice_page
@@ -118,7 +118,7 @@ def test_staged_index_equals_a_plain_index(demo_site: Path, tmp_path: Path,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     """Pages staged during the build (in several segments) give the index a plain
     build_index gives: same sections and postings, same answers; nothing re-analysed."""
-    from kb import search_background
+    from search.mkdocs import background as search_background
 
     monkeypatch.setattr(search_background, "MIN_SEGMENT_PAGES", 7)
     site = _site_copy(demo_site, tmp_path)
@@ -188,7 +188,7 @@ def test_staged_fallback_segments_equal_what_the_index_gives(demo_site: Path,
                                                              tmp_path: Path) -> None:
     """What a staging process segments for the theme's fallback index from a page's documents
     is what the fallback writer makes of the same page read back from our index."""
-    from kb import search_fallback
+    from search.mkdocs import fallback as search_fallback
 
     index_dir = index_dir_for(demo_site)
     compared = 0
@@ -206,7 +206,7 @@ def test_fallback_writer_takes_staged_segments(demo_site: Path, tmp_path: Path) 
     import json
     from types import SimpleNamespace
 
-    from kb import search_fallback
+    from search.mkdocs import fallback as search_fallback
 
     site = _site_copy(demo_site, tmp_path)
     (site / search_fallback.STATE_FILE).unlink()

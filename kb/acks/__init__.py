@@ -1,8 +1,9 @@
 """阅知确认 (issue 21): staff confirm they have read the current version of a policy; owners
 see who has not.
 
-- :mod:`kb.acks.declare`: which documents ask for it (``acknowledge: required``), the build's
-  manifest ``SITE/.kb-acks.json`` that ``kb serve`` reads;
+- :mod:`kb.acks.declare`: which documents ask for it (``acknowledge: required``, from the
+  content model); :mod:`kb.acks.manifest`: the build's ``SITE/.kb-acks.json`` that ``kb serve``
+  reads (no content model there: the service's workers do not load it);
 - :mod:`kb.acks.page`: the hidden button block of a page and the 制度发布 notice's sentence;
 - :mod:`kb.acks.web`: ``/api/ack`` and ``/api/ack/report`` in ``kb serve`` (identity from the
   proxy only, CSRF, idempotent);

@@ -33,7 +33,7 @@ def report_acks(args: argparse.Namespace) -> int:
     from kb.acks import report as rep
     from kb.acks.declare import requirements
     from kb.acks.records import AckStore
-    from kb.catalog import load
+    from kb.content.catalog import load
     from kb.clock import today
     from kb.store.db import StoreError, describe, open_engine, resolve_target
 

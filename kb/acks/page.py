@@ -12,7 +12,7 @@ import datetime as _dt
 from markupsafe import Markup
 from mkdocs.utils import get_relative_url
 
-from kb.acks.declare import EVERYONE, Requirement
+from kb.acks.manifest import EVERYONE, Requirement
 
 #: the button's label; ``{version}`` is the current effective version
 BUTTON_LABEL = "我已阅读并理解本制度（v{version}）"

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
-from kb.acks.declare import Requirement
+from kb.acks.manifest import Requirement
 from kb.acks.records import AckStore, Record
 
 ROSTER_COLUMNS = ("id", "name", "department", "groups")

@@ -47,7 +47,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
-from kb.acks.declare import ManifestHolder, Requirement
+from kb.acks.manifest import ManifestHolder, Requirement
 from kb.acks.records import AckStore, TokenReplayed
 from kb.acks.report import Person, RosterError, read_roster
 from search.web import ApiError, Request, Response, Route

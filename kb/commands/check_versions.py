@@ -34,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run_check(config_file: str | Path, base: str) -> tuple[list[ContentError], str | None]:
     """The version-discipline errors of the project of ``config_file`` against ``base``, or a
     reason the check could not run (``(errors, None)`` when it ran)."""
-    from kb.version_check import check_project
+    from kb.versions.check import check_project
 
     config_file = Path(config_file).resolve()
     if not config_file.is_file():

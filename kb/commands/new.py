@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from kb.scaffold import TYPES, ScaffoldError, create, plan
+from kb.content.scaffold import TYPES, ScaffoldError, create, plan
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

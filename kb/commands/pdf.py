@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
 
-    from kb import print as kb_print
+    from kb.print import buttons as kb_print
 
     _logging()
     out = Path(args.output)

@@ -1,7 +1,7 @@
 """``kb publish --target DIR [--keep 5]``: build, verify and atomically switch to a new release.
 
 The release goes to ``DIR/releases/<UTC time>-<commit>/`` (site and search index together) and
-``DIR/current`` is switched to it only after verification; see :mod:`kb.publish`. Build one
+``DIR/current`` is switched to it only after verification; see :mod:`kb.publish.release`. Build one
 target per audience: ``KB_AUDIENCE=public kb publish --target /srv/kb/public``.
 """
 
@@ -36,7 +36,7 @@ def _say(text: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from kb import publish as pub
+    from kb.publish import release as pub
     from kb.buildrun import find_config
 
     config_file = find_config(args.config_file, "publish")

@@ -25,7 +25,7 @@ import datetime as _dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kb.catalog import Catalog, Entry
+from kb.content.catalog import Catalog, Entry
 from kb.config import KBSettings
 
 
@@ -67,7 +67,7 @@ def _doc_line(entry: Entry) -> str:
 
 def review_section(ctx: ReportContext) -> list[str]:
     """Overdue and due-soon reviews, grouped by owner."""
-    from kb.documents import ReviewState
+    from kb.documents.control import ReviewState
 
     warn = ctx.settings.review_warning_days
     groups: dict[str, list[tuple[ReviewState, Entry]]] = {}
@@ -114,7 +114,7 @@ SECTIONS: tuple[Callable[[ReportContext], list[str]], ...] = (
 
 
 def run(args: argparse.Namespace) -> int:
-    from kb.catalog import load
+    from kb.content.catalog import load
     from kb.clock import today
 
     if getattr(args, "acks", False):

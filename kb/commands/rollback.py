@@ -18,7 +18,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
 
 
 def run(args: argparse.Namespace) -> int:
-    from kb import publish as pub
+    from kb.publish import release as pub
 
     if args.list:
         cur = pub.current(args.target)

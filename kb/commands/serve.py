@@ -53,12 +53,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     parser.set_defaults(func=run)
 
 
-def _make_app(args: argparse.Namespace, rotation, acks=None):
+def _make_app(args: argparse.Namespace, rotation, acks=None):  # acks: kb.acks.web.AckConfig
     from search.service import create_app
 
     log_path = None if args.search_log == "off" else args.search_log
     return create_app(Path(args.site_dir), log_path=log_path, cache_size=max(0, args.cache),
-                      log_rotation=rotation, acks=acks)
+                      log_rotation=rotation, mounts=_mounts(acks))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -86,6 +86,15 @@ def run(args: argparse.Namespace) -> int:
         return 2
     return serve(partial(_make_app, args, rotation, acks), sock, args.workers, limits,
                  announce=partial(print, flush=True))
+
+
+def _mounts(acks) -> list:
+    """What ``kb serve`` adds to the search service: the acknowledgement API when enabled."""
+    if acks is None:
+        return []
+    from kb.acks.web import mount
+
+    return [partial(mount, config=acks)]
 
 
 def _ack_config(args: argparse.Namespace, site: Path, threads: int):

@@ -1,0 +1,1 @@
+"""Audience-filtered builds (public < internal < confidential): what each build may show."""

@@ -1,0 +1,259 @@
+"""Render print documents to PDF with WeasyPrint: font check, worker pool, cache.
+
+* Fonts are system fonts found through fontconfig by family name (the Simplified Chinese faces of
+  the Noto CJK collections are separate families: ``Noto Serif CJK SC``). Before rendering,
+  :func:`check_fonts` makes sure each configured family resolves to a readable font file of that
+  family; otherwise WeasyPrint would silently fall back to another font.
+* :func:`render_all` renders the documents whose cache key is not in the cache over all cores
+  (spawned worker processes owned by a ``with`` block, :func:`kb.workers.pool`), then copies
+  every PDF from the cache into the site. The key is a hash of the print HTML, every local
+  file it loads, the WeasyPrint version and the font files, so an unchanged PDF is never
+  rendered twice. A complete build then prunes the cache of the PDFs that no audience's last
+  build used (:mod:`kb.print.cache`).
+* WeasyPrint's log records are collected in the worker and returned: errors (an image that cannot
+  be loaded) fail the PDF, warnings are passed on to ``mkdocs.plugins.kb.pdf`` naming the page.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import subprocess
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+from kb.errors import ContentError
+from kb.print.cache import PdfCache
+from kb.print.document import PrintDocument
+
+log = logging.getLogger("mkdocs.plugins.kb.pdf")
+
+#: bump when the output changes for the same inputs (renderer logic, not templates: those
+#: are part of the hashed HTML)
+RENDERER_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class FontFile:
+    """A font family as fontconfig resolves it."""
+
+    family: str
+    path: str
+    index: int
+    size: int
+    mtime_ns: int
+
+
+def check_fonts(families: dict[str, str]) -> tuple[list[FontFile], list[tuple[str, str, str]]]:
+    """Resolve every configured family; return the fonts and problems (setting, expected, found)."""
+    fonts: list[FontFile] = []
+    problems: list[tuple[str, str, str]] = []
+    for role, family in sorted(families.items()):
+        try:
+            out = subprocess.run(
+                ["fc-match", "--format=%{file}\n%{index}\n%{family}", family],
+                capture_output=True, text=True, check=True, timeout=30).stdout.split("\n")
+        except (OSError, subprocess.SubprocessError) as exc:
+            problems.append((f"pdf_fonts.{role}", f"fontconfig (fc-match) finding {family!r}",
+                             str(exc)))
+            continue
+        path, index, names = (out + ["", "", ""])[:3]
+        if family.lower() not in [n.strip().lower() for n in names.split(",")]:
+            problems.append((f"pdf_fonts.{role}",
+                             f"installed font {family!r} (Debian: fonts-noto-cjk)",
+                             f"only {names or 'nothing'} ({path or 'no file'})"))
+            continue
+        try:
+            with open(path, "rb") as handle:
+                magic = handle.read(4)
+            stat = os.stat(path)
+        except OSError as exc:
+            problems.append((f"pdf_fonts.{role}", f"a readable font file for {family!r}",
+                             f"{path}: {exc.strerror}"))
+            continue
+        if magic not in (b"ttcf", b"OTTO", b"\x00\x01\x00\x00", b"true"):
+            problems.append((f"pdf_fonts.{role}", f"a TrueType/OpenType font file for {family!r}",
+                             f"{path} (unreadable: not a font)"))
+            continue
+        fonts.append(FontFile(family, path, int(index or 0), stat.st_size, stat.st_mtime_ns))
+    return fonts, problems
+
+
+def inputs_version(fonts: list[FontFile]) -> str:
+    """What besides the print HTML and its files decides the PDF bytes."""
+    import weasyprint
+
+    return json.dumps({"weasyprint": weasyprint.__version__, "renderer": RENDERER_VERSION,
+                       "fonts": [asdict(f) for f in fonts]}, sort_keys=True)
+
+
+# --------------------------------------------------------------------------- worker
+
+
+@dataclass(frozen=True)
+class Job:
+    """One PDF to render in a worker process."""
+
+    key: str
+    label: str  # the page the PDF belongs to (repository path), for messages
+    html: str
+    site_dir: str
+    cache_file: str
+
+
+@dataclass
+class Result:
+    key: str
+    label: str
+    pages: int = 0
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def _fetcher(site_dir: str):  # type: ignore[no-untyped-def]
+    """A WeasyPrint URL fetcher that reads ``data:`` URLs and files of the site only."""
+    from weasyprint.urls import URLFetcher
+
+    root = Path(site_dir).resolve()
+
+    class SiteFetcher(URLFetcher):
+        def fetch(self, url, headers=None):  # type: ignore[no-untyped-def]  # WeasyPrint's API
+            parts = urlsplit(url)
+            if parts.scheme == "file":
+                path = Path(url2pathname(parts.path)).resolve()
+                if not path.is_relative_to(root):
+                    raise ValueError(f"file outside the site folder: {path}")
+            elif parts.scheme != "data":
+                raise ValueError(f"no network access while rendering PDFs: {url}")
+            return super().fetch(url, headers)
+
+    return SiteFetcher(allowed_protocols={"file", "data"})
+
+
+def render_job(job: Job) -> Result:
+    """Render one PDF into the cache (atomically); runs in a worker process."""
+    from weasyprint import HTML
+
+    started = time.perf_counter()
+    result = Result(job.key, job.label)
+    collect = _Collect()
+    weasy = logging.getLogger("weasyprint")
+    weasy.addHandler(collect)
+    propagate, weasy.propagate = weasy.propagate, False
+    try:
+        document = HTML(string=job.html, base_url=Path(job.site_dir).as_uri() + "/",
+                        url_fetcher=_fetcher(job.site_dir)).render()
+        result.pages = len(document.pages)
+        for record in collect.records:
+            text = record.getMessage()
+            (result.errors if record.levelno >= logging.ERROR else result.warnings).append(text)
+        if not result.errors:
+            Path(job.cache_file).parent.mkdir(parents=True, exist_ok=True)
+            partial = f"{job.cache_file}.{os.getpid()}.part"
+            document.write_pdf(partial)
+            os.replace(partial, job.cache_file)
+    except Exception as exc:  # noqa: BLE001 - reported against the page, the build then fails
+        result.errors.append(f"{type(exc).__name__}: {exc}")
+    finally:
+        weasy.removeHandler(collect)
+        weasy.propagate = propagate
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+# --------------------------------------------------------------------------- pool and cache
+
+
+@dataclass
+class RunReport:
+    """What one PDF run did; written to ``<cache>/last-run.json``."""
+
+    rendered: list[str] = field(default_factory=list)  # site paths of PDFs rendered now
+    reused: list[str] = field(default_factory=list)  # site paths copied from the cache
+    pages: dict[str, int] = field(default_factory=dict)  # site path -> page count (rendered)
+    seconds: float = 0.0
+    render_seconds: dict[str, float] = field(default_factory=dict)
+    pruned: int = 0  # cache files removed after the run (no audience's last build used them)
+
+
+def render_all(documents: list[PrintDocument], *, site_dir: str, cache_dir: str,
+               version: str, workers: int = 0,
+               scope: str | None = None) -> tuple[RunReport, list[ContentError]]:
+    """Bring every document's PDF into the site, rendering only those not in the cache.
+    ``scope`` (the audience) names a complete build: the keys it used are recorded and the
+    cache is pruned of what no scope's last build used (:mod:`kb.print.cache`)."""
+    started = time.perf_counter()
+    cache = PdfCache(cache_dir)
+    report = RunReport()
+    keys = [doc.digest(site_dir, version) for doc in documents]
+    with cache.in_use():
+        errors = _render_missing(documents, keys, cache, site_dir, workers, report)
+    if scope is not None and not errors:
+        cache.record(scope, keys)
+        report.pruned = len(cache.prune() or [])
+    report.seconds = round(time.perf_counter() - started, 3)
+    (cache.folder / "last-run.json").write_text(
+        json.dumps(asdict(report), ensure_ascii=False, indent=1), encoding="utf-8")
+    return report, errors
+
+
+def _render_missing(documents: list[PrintDocument], keys: list[str], cache: PdfCache,
+                    site_dir: str, workers: int, report: RunReport) -> list[ContentError]:
+    """Render the documents missing from the cache; copy them all into the site."""
+    errors: list[ContentError] = []
+    jobs: list[tuple[PrintDocument, Job]] = []
+    cached_files = [cache.path(key) for key in keys]
+    for doc, key, cached in zip(documents, keys, cached_files):
+        if cached.is_file():
+            report.reused.append(doc.target.output)
+        else:
+            jobs.append((doc, Job(key, doc.target.repo_path, doc.html, site_dir, str(cached))))
+    results = _run([job for _, job in jobs], workers)
+    for (doc, _job), result in zip(jobs, results):
+        for warning in result.warnings:
+            log.warning("%s: PDF %s: WeasyPrint: %s", doc.target.repo_path, doc.target.output,
+                        warning)
+        if result.errors:
+            errors += [ContentError(doc.target.repo_path, None, "PDF",
+                                    f"{doc.target.output} rendered without errors", e)
+                       for e in result.errors]
+            continue
+        report.rendered.append(doc.target.output)
+        report.pages[doc.target.output] = result.pages
+        report.render_seconds[doc.target.output] = round(result.seconds, 3)
+    if not errors:
+        for doc, cached in zip(documents, cached_files):
+            dest = Path(site_dir, doc.target.output)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(cached, dest)
+    return errors
+
+
+def _run(jobs: list[Job], workers: int) -> list[Result]:
+    if not jobs:
+        return []
+    count = min(len(jobs), workers or os.cpu_count() or 1)
+    if count == 1:
+        return [render_job(job) for job in jobs]
+    from kb.workers import pool
+
+    # biggest documents first, so one long manual does not start last
+    order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i].html))
+    with pool(count) as workers:
+        done = dict(zip(order, workers.imap(render_job, [jobs[i] for i in order], chunksize=1)))
+    return [done[i] for i in range(len(jobs))]

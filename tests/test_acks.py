@@ -452,11 +452,3 @@ def test_kb_report_acks(sqlite_served, roster: Path, tmp_path: Path) -> None:
     proc = _report("--db", db, "--doc", "XXZX-ZD-001")
     assert proc.returncode == 2 and "XXZX-ZD-001" in proc.stderr
 
-
-def test_acknowledgement_api_loads_no_content_model() -> None:
-    """The service's workers with /api/ack mounted load neither the content model nor MkDocs."""
-    code = ("import sys, search.service, kb.acks.web;"
-            "print(sorted(m for m in sys.modules if m.startswith(('kb.content', 'mkdocs'))))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                         check=True).stdout.strip()
-    assert out == "[]"

@@ -139,6 +139,48 @@ def test_release_notices_say_confirmation_is_required(demo_site: Path) -> None:
     assert "请于 2025 年" not in minor
 
 
+def test_major_version_asks_again_minor_keeps(tmp_path: Path) -> None:
+    """A confirmation of 3.0 counts for 3.1 (renew: major), not for 4.0, and not for 3.1 when
+    every version asks again; confirming 4.0 adds a record, the 3.0 one stays."""
+    from kb.acks.manifest import Requirement
+
+    store = _store(str(tmp_path / "acks.db"))
+    now = _dt.datetime(2026, 11, 27, 2, 0, tzinfo=_dt.timezone.utc)
+    later = now + _dt.timedelta(days=1)
+    req = {v: Requirement(DOC, "t", v, "2026-01-01", "2026-02-01", "u/") for v in
+           ("3.0", "3.1", "4.0")}
+    record, created = store.confirm("u1", DOC, "3.0", req["3.0"].covered, "nonce-0001", later,
+                                    "h", now)
+    assert created
+    assert store.status("u1", DOC, "3.1", req["3.1"].covered).version == "3.0"
+    record, created = store.confirm("u1", DOC, "3.1", req["3.1"].covered, "nonce-0002", later,
+                                    "h", now)
+    assert not created and record.version == "3.0"
+    every = Requirement(DOC, "t", "3.1", "2026-01-01", "2026-02-01", "u/", renew="every")
+    assert store.status("u1", DOC, "3.1", every.covered) is None
+    assert req["4.0"].counts("3.0") is False and req["3.1"].counts("3.0") is True
+    assert store.status("u1", DOC, "4.0", req["4.0"].covered) is None
+    record, created = store.confirm("u1", DOC, "4.0", None, "nonce-0003", later, "h", later)
+    assert created and [r.version for r in store.confirmations(DOC)] == ["3.0", "4.0"]
+    store.close()
+
+
+def test_manifest_follows_the_served_release(tmp_path: Path) -> None:
+    """kb serve reads the manifest of the release it serves, again when it is replaced."""
+    from kb.acks.manifest import ManifestHolder, Requirement, write_manifest
+
+    holder = ManifestHolder(lambda: str(tmp_path))
+    assert holder.current().documents == {} and not holder.current().found
+    write_manifest(tmp_path, [Requirement(DOC, "t", "3.1", "2026-01-01", "2026-02-01", "u/")],
+                   "Asia/Shanghai")
+    assert holder.current().documents[DOC].version == "3.1"
+    write_manifest(tmp_path, [Requirement(DOC, "t", "4.0", "2026-03-01", "2026-04-01", "u/",
+                                          groups=("运维组",))], "Asia/Shanghai")
+    current = holder.current().documents[DOC]
+    assert current.version == "4.0" and current.applies_to({"运维组"})
+    assert not current.applies_to({"财务处"}) and current.applies_to(None)
+
+
 # --------------------------------------------------------------------------- confirm (SQLite)
 
 

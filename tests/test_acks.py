@@ -280,6 +280,7 @@ def test_report_page_for_admins_only(sqlite_served) -> None:
     code, headers, body = call(served.base, "/api/ack/report", headers=admin.headers())
     assert code == 200 and headers["content-type"].startswith("text/html")
     assert "script" not in headers["content-security-policy"]
+    assert "style-src 'sha256-" in headers["content-security-policy"]
     page = body.decode("utf-8")
     assert "阅知确认报告" in page and DOC in page and "王五" in page
     code, _, body = call(served.base, "/api/ack/report?format=json", headers=admin.headers())

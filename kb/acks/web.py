@@ -382,8 +382,7 @@ class AckApi:
                              ("Content-Disposition", 'attachment; filename="acks.csv"')])
         return Response(HTTPStatus.OK, "text/html; charset=utf-8",
                         rep.html(reports, day, manifest.timezone, who.user).encode("utf-8"),
-                        [("Cache-Control", "no-store")],
-                        policy="default-src 'none'; frame-ancestors 'none'; form-action 'none'")
+                        [("Cache-Control", "no-store")], policy=rep.HTML_POLICY)
 
 
 def config_from(secret_file: str | None, db: str | None, site_dir: Path, **options: Any

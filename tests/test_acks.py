@@ -273,6 +273,7 @@ def test_forged_identity_cannot_read_status(sqlite_served) -> None:
 def test_report_page_for_admins_only(sqlite_served) -> None:
     served, _ = sqlite_served
     Staff(served.base, "wangwu", "运维组").confirm()
+    Staff(served.base, "zhangsan").confirm()  # (or already did: 200, nothing added)
     for staff in (Staff(served.base, "lisi"), Staff(served.base, "lisi", "运维组")):
         code, _, body = call(served.base, "/api/ack/report", headers=staff.headers())
         assert code == 403 and json.loads(body)["error"] == "not_admin"

@@ -37,14 +37,6 @@ def report_acks(args: argparse.Namespace) -> int:
     from kb.clock import today
     from kb.store.db import StoreError, describe, open_engine, resolve_target
 
-    catalog, settings = load(args.config_file)
-    reqs = requirements(catalog, settings)
-    if args.doc:
-        reqs = [r for r in reqs if r.doc_id == args.doc]
-        if not reqs:
-            print(f"kb report: --doc {args.doc}: no effective policy with acknowledge: required "
-                  "has this doc_id", file=sys.stderr)
-            return 2
     try:
         roster = rep.read_roster(args.roster) if args.roster else None
     except rep.RosterError as exc:
@@ -67,6 +59,14 @@ def report_acks(args: argparse.Namespace) -> int:
         print(f"kb report: {describe(target)}: {str(exc).splitlines()[0]}", file=sys.stderr)
         return 2
     try:
+        catalog, settings = load(args.config_file)
+        reqs = requirements(catalog, settings)
+        if args.doc:
+            reqs = [r for r in reqs if r.doc_id == args.doc]
+            if not reqs:
+                print(f"kb report: --doc {args.doc}: no effective policy with acknowledge: "
+                      "required has this doc_id", file=sys.stderr)
+                return 2
         day = today()
         reports = rep.build(reqs, store, roster, day, settings.timezone)
     finally:

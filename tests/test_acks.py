@@ -451,12 +451,19 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "newer than this kb knows" in proc.stderr
 
 
-def test_bad_database_url_stops_kb_serve(demo_site: Path, secret_file: Path) -> None:
+@pytest.mark.parametrize("options, message", [
+    (["--ack-db", "mysql://x@y/z"], "expected postgresql://"),
+    (["--ack-roster", "/nonexistent/staff.csv"], "roster file not found"),
+    (["--ack-trusted-proxy", "not-an-address"], "not-an-address"),
+])
+def test_bad_ack_options_stop_kb_serve(demo_site: Path, secret_file: Path, tmp_path: Path,
+                                       options: list[str], message: str) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "kb.cli", "serve", str(demo_site), "--port", "0", "--log", "off",
-         "--ack-proxy-secret-file", str(secret_file), "--ack-db", "mysql://x@y/z"],
-        capture_output=True, text=True, cwd=ROOT, env=build_env(), timeout=60)
-    assert proc.returncode == 2 and "expected postgresql://" in proc.stderr
+         "--ack-proxy-secret-file", str(secret_file), "--ack-db", str(tmp_path / "a.db"),
+         *options], capture_output=True, text=True, cwd=ROOT, env=build_env(), timeout=60)
+    assert proc.returncode == 2 and message in proc.stderr, proc.stderr
+    assert proc.stderr.startswith("kb serve: ")
 
 
 # --------------------------------------------------------------------------- kb report --acks

@@ -49,7 +49,7 @@ from zoneinfo import ZoneInfo
 
 from kb.acks.manifest import ManifestHolder, Requirement
 from kb.acks.records import AckStore, TokenReplayed
-from kb.acks.report import Person, RosterError, read_roster
+from kb.acks.report import Person, read_roster
 from search.web import ApiError, Request, Response, Route
 
 log = logging.getLogger("mkdocs.plugins.kb.search.service")
@@ -406,14 +406,9 @@ def config_from(secret_file: str | None, db: str | None, site_dir: Path, **optio
 
 def mount(service, config: AckConfig) -> AckApi:  # noqa: ANN001 - search.service.SearchService
     """Add the acknowledgement routes to ``service`` (opens and migrates the store)."""
-    from search.reload import served_root
     from kb.store.db import open_engine
+    from search.reload import served_root
 
-    if config.roster:
-        try:
-            read_roster(config.roster)
-        except RosterError as exc:
-            raise ValueError(str(exc)) from None
     store = AckStore(open_engine(config.db, pool_size=config.pool_size))
     api = AckApi(config, lambda: served_root(service.site_dir), store)
     for route in api.routes():

@@ -107,6 +107,13 @@ def _ack_config(args: argparse.Namespace, site: Path, threads: int):
     acks = config_of_args(args, site, threads)
     if acks is None:
         return None
+    if acks.roster:
+        from kb.acks.report import RosterError, read_roster
+
+        try:
+            read_roster(acks.roster)
+        except RosterError as exc:
+            raise ValueError(f"--ack-roster {exc}") from None
     try:
         store = AckStore(open_engine(acks.db))
     except StoreError as exc:

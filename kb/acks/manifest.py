@@ -20,6 +20,8 @@ import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from kb.atomic import write_atomic
+
 #: the build's list of required confirmations, at the root of the site (not served: a dot file)
 MANIFEST = ".kb-acks.json"
 #: the group name meaning every member of staff
@@ -76,8 +78,7 @@ def write_manifest(site_dir: str | os.PathLike[str], reqs: list[Requirement],
     """``SITE/.kb-acks.json``: the requirements of this build and the site's time zone."""
     path = Path(site_dir) / MANIFEST
     data = {"timezone": timezone, "documents": [r.to_json() for r in reqs]}
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-    return path
+    return write_atomic(path, json.dumps(data, ensure_ascii=False, indent=1))
 
 
 @dataclass(frozen=True)

@@ -422,7 +422,7 @@ def test_postgres_replicas_share_confirmations_and_tokens(demo_site: Path, secre
 
 
 def test_postgres_store_concurrent_first_start(postgres_url: str) -> None:
-    """Processes migrating one new database at once: one schema, version 1, no error."""
+    """Processes migrating one new database at once: one schema, the last version, no error."""
     url = new_database(postgres_url, "acks_migrate")
     code = ("import sys; from kb.acks.records import AckStore; from kb.store.db import "
             "open_engine; print(AckStore(open_engine(sys.argv[1])).schema_version)")
@@ -430,7 +430,37 @@ def test_postgres_store_concurrent_first_start(postgres_url: str) -> None:
                               stderr=subprocess.PIPE, text=True, cwd=ROOT) for _ in range(4)]
     outs = [p.communicate(timeout=120) for p in procs]
     assert all(p.returncode == 0 for p in procs), outs
-    assert [o[0].strip() for o in outs] == ["1"] * 4
+    assert [o[0].strip() for o in outs] == ["2"] * 4
+
+
+def _upgraded_from_version_1_is_append_only(target: str) -> None:
+    from sqlalchemy import delete, update
+    from sqlalchemy.exc import DatabaseError
+
+    from kb.acks.records import MIGRATIONS, records
+    from kb.store.migrate import migrate
+
+    engine = open_engine(target)
+    assert migrate(engine, "acks", MIGRATIONS[:1]) == 1  # a store made by the first release
+    engine.dispose()
+    store = _store(target)  # opening it upgrades it
+    assert store.schema_version == 2
+    now = _dt.datetime.now(_dt.timezone.utc)
+    store.confirm("u1", DOC, VERSION, None, "nonce-append-1", now, "h", now)
+    for statement in (update(records).values(version="9.9"), delete(records)):
+        with pytest.raises(DatabaseError, match="append-only"):
+            with store.engine.begin() as conn:
+                conn.execute(statement)
+    assert [r.version for r in store.confirmations(DOC)] == [VERSION]
+    store.close()
+
+
+def test_sqlite_store_upgrades_and_is_append_only(tmp_path: Path) -> None:
+    _upgraded_from_version_1_is_append_only(str(tmp_path / "acks.db"))
+
+
+def test_postgres_store_upgrades_and_is_append_only(postgres_url: str) -> None:
+    _upgraded_from_version_1_is_append_only(new_database(postgres_url, "acks_upgrade"))
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:

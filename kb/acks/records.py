@@ -2,7 +2,8 @@
 
 ``ack_records``: one row per confirmation — who (``user_id``), ``doc_id``, ``version`` (and its
 ``major``), ``confirmed_at`` (UTC) and ``ip_hash`` (a keyed hash of the client address, never
-the address). Rows are only ever inserted: nothing in the API updates or deletes them. A user
+the address). Rows are only ever inserted: nothing in the API updates or deletes them, and
+since schema version 2 the database refuses UPDATE and DELETE on them itself (triggers). A user
 confirms a document's version once (unique key); whether an earlier confirmation still counts
 for the current version (same major version) is decided by :class:`kb.acks.declare.Requirement`.
 
@@ -23,7 +24,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import (BigInteger, Column, Connection, DateTime, Engine, Index, Integer,
+from sqlalchemy import (DDL, BigInteger, Column, Connection, DateTime, Engine, Index, Integer,
                         MetaData, String, Table, UniqueConstraint, delete, func, insert, select)
 from sqlalchemy.exc import IntegrityError
 
@@ -60,9 +61,25 @@ keys = Table(
     Column("value", String(128), nullable=False),
 )
 
+def _append_only(conn: Connection) -> None:
+    """Triggers that refuse UPDATE and DELETE on ``ack_records``, whoever connects."""
+    if conn.dialect.name == "sqlite":
+        for event in ("UPDATE", "DELETE"):
+            conn.execute(DDL(f"CREATE TRIGGER ack_records_no_{event.lower()} BEFORE {event} ON "
+                             "ack_records BEGIN SELECT RAISE(ABORT, 'ack_records is append-only');"
+                             " END"))
+        return
+    conn.execute(DDL("CREATE OR REPLACE FUNCTION kb_append_only() RETURNS trigger LANGUAGE "
+                     "plpgsql AS $$ BEGIN RAISE EXCEPTION USING MESSAGE = TG_TABLE_NAME || "
+                     "' is append-only'; END $$"))
+    conn.execute(DDL("CREATE TRIGGER ack_records_append_only BEFORE UPDATE OR DELETE ON "
+                     "ack_records FOR EACH ROW EXECUTE FUNCTION kb_append_only()"))
+
+
 MIGRATIONS = (
     Migration(1, "ack_records, ack_nonces, kb_secrets",
               lambda conn: metadata.create_all(conn, tables=[records, nonces, keys])),
+    Migration(2, "ack_records append-only: UPDATE and DELETE refused by triggers", _append_only),
 )
 
 

@@ -415,6 +415,12 @@ def test_postgres_replicas_share_confirmations_and_tokens(demo_site: Path, secre
             code, data = Staff(second.base, "lisi").confirm(version="3.0")
             assert code == 409
             assert _count(url) == 1
+            proc = subprocess.run([sys.executable, "-m", "kb.cli", "report", "--acks", "--json"],
+                                  capture_output=True, text=True, cwd=ROOT, timeout=120,
+                                  env=build_env({"KB_DB_URL": url}))  # the replicas' store
+            assert proc.returncode == 0, proc.stderr
+            doc = json.loads(proc.stdout)["documents"][0]
+            assert [c["user_id"] for c in doc["confirmed"]] == ["zhangsan"]
         finally:
             second.stop()
     finally:

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -371,9 +372,9 @@ def test_killed_during_a_burst_every_acknowledged_confirmation_is_stored(
     for t in threads:
         t.start()
     try:
-        deadline = __import__("time").monotonic() + 60
-        while len(acknowledged) < 150 and __import__("time").monotonic() < deadline:
-            __import__("time").sleep(0.02)
+        deadline = time.monotonic() + 60
+        while len(acknowledged) < 150 and time.monotonic() < deadline:
+            time.sleep(0.02)
         children = subprocess.run(["pgrep", "-P", str(served.proc.pid)], capture_output=True,
                                   text=True).stdout.split()
         for pid in [served.proc.pid, *map(int, children)]:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from acks_client import DOC, SECRET, VERSION, Staff, call
+from acks_client import DOC, SECRET, VERSION, call
 from kb.acks.records import AckStore
 from kb.store.db import open_engine
 from served import Served, stop_processes

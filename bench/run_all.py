@@ -27,6 +27,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], str]] = {
     "notices": ("notices.py", [], "1,000 notices: our hooks vs the blog plugin"),
     "pdf": ("pdf_bench.py", [], "seconds per PDF page vs mkdocs-to-pdf; cached rebuild"),
     "load": ("load.py", [], "32 clients for 30 s against kb serve: req/s, p50/p95/p99, errors"),
+    "acks": ("acks.py", [], "阅知确认: 32 clients confirming for 20 s, SQLite and PostgreSQL: req/s, p95, errors, lost"),
 }
 
 

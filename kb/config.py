@@ -67,6 +67,12 @@ class KBSettings(BaseModel):
         30, ge=1, description="days a generated 制度发布 notice stays current (home page, feeds)"
     )
     review_warning_days: int = Field(30, ge=0, description="days before next_review to warn")
+    acknowledge_days: int = Field(
+        14, ge=1, le=365, description="days after effective_date within which staff confirm a "
+        "policy with acknowledge: required (阅知确认); a policy's acknowledge_days overrides")
+    acknowledge_renew: Literal["major", "every"] = Field(
+        "major", description="which new version asks staff to confirm again: 'major' (2.0 -> "
+        "3.0; a confirmation of 2.0 still counts for 2.1) or 'every' version")
     timezone: str = Field("Asia/Shanghai", description="time zone of dates in feeds and pages")
     pdf: bool = Field(False, description="render PDFs during mkdocs build")
     pdf_cache_dir: str = Field(".cache/kb-pdf", description="PDF cache, relative to mkdocs.yml")

@@ -8,6 +8,8 @@
 #   zbar-tools          zbarimg: tests decode the QR code printed on PDFs
 #   nginx               the deployment recipe's integration test
 #   git                 history, archived versions, publish
+#   postgresql          the acknowledgement store's PostgreSQL tests and bench (the suite starts
+#                       its own cluster in a temp folder; the package's own cluster is stopped)
 set -euo pipefail
 
 need=()
@@ -23,6 +25,7 @@ have_cmd pdftotext || need+=(poppler-utils)
 have_cmd zbarimg || need+=(zbar-tools)
 have_cmd nginx || [ -x /usr/sbin/nginx ] || need+=(nginx)
 have_cmd git || need+=(git)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 
 if [ ${#need[@]} -eq 0 ]; then
   echo "system packages: all present"
@@ -37,4 +40,8 @@ $SUDO apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends 
 # nginx's package starts a daemon on port 80; our tests run their own instance on loopback
 if have_pkg nginx && command -v systemctl >/dev/null 2>&1; then
   $SUDO systemctl stop nginx >/dev/null 2>&1 || true
+fi
+# likewise postgresql's package starts a cluster on port 5432; tests start their own
+if have_pkg postgresql && command -v systemctl >/dev/null 2>&1; then
+  $SUDO systemctl stop postgresql >/dev/null 2>&1 || true
 fi

@@ -15,8 +15,9 @@ a :class:`~search.web.Response`):
     (``partial``: ``{words, missing, found}`` when no page matched them all, else null).
 ``GET /api/health``
     JSON ``{status, build_id, documents, site, worker, warm}``.
-``GET``/``POST /api/feedback``
-    the "本页有帮助吗？" widget's token and votes (:mod:`kb.feedback.api`), when enabled.
+routes added by ``mounts``
+    e.g. ``/api/feedback`` (:mod:`kb.feedback`: 本页有帮助吗？) and ``/api/ack`` (:mod:`kb.acks.web`:
+    阅知确认) of ``kb serve``; this module knows none.
 ``GET`` anything else
     the site's static files (see :mod:`search.static` for what is refused), directory index
     pages, the site's ``404.html`` for what does not exist.
@@ -93,7 +94,7 @@ class SearchService:
         self.policy = SitePolicy()
         self.cache = ResultCache(cache_size)
         self.worker = 0  # which worker process of ``kb serve`` this is (for /api/health)
-        self.closers: list[Callable[[], None]] = []  # of mounted features
+        self.mounted: list[Any] = []  # parts of mounted features, closed with the service
         self.routes: dict[str, Route] = {route.path: route for route in (
             Route("/api/search", ("GET",), self.api_search),
             Route("/api/health", ("GET",), self.api_health),
@@ -221,11 +222,11 @@ class SearchService:
         self.routes.update({route.path: route for route in routes})
 
     def close(self) -> None:
-        """Close the index, the search log and what mounted features hold."""
+        """Close the index, the search log and what was mounted (:attr:`mounted`)."""
         self.holder.close()
         self.search_log.close()
-        for close in self.closers:
-            close()
+        for part in self.mounted:
+            part.close()
 
 
 def _allow(request: Request, methods: tuple[str, ...], allow: str) -> None:
@@ -240,8 +241,7 @@ def create_app(site_dir: str | os.PathLike[str], *, log_path: str | os.PathLike[
                reload_interval: float = 1.0, opener: Callable[[Path], Any] | None = None,
                searcher: Callable[..., dict] | None = None, cache_size: int = 1024,
                log_rotation: Rotation = NO_ROTATION,
-               feedback_path: str | os.PathLike[str] | None = "",
-               identity_header: str | None = None) -> SearchService:
+               mounts: Iterable[Callable[[SearchService], Any]] = ()) -> SearchService:
     """The WSGI application serving ``site_dir`` and its search index (opened and warmed up
     before this returns).
 
@@ -250,10 +250,9 @@ def create_app(site_dir: str | os.PathLike[str], *, log_path: str | os.PathLike[
     new file (:class:`search.searchlog.Rotation`). ``reload_interval``: seconds between two
     checks for a replaced index (in a background thread). ``cache_size``: answers kept per
     index build for repeated queries (0: none). ``opener``/``searcher`` default to the search
-    engine (:mod:`search.service_backend`). ``feedback_path``: the feedback database
-    (``""``: ``<site>-feedback.sqlite3`` next to the site folder; ``None``: no ``/api/feedback``);
-    ``identity_header``: a header set by a trusted proxy that names the reader (else feedback is
-    anonymous).
+    engine (:mod:`search.service_backend`). ``mounts``: functions called with the application
+    that add routes to :attr:`SearchService.routes` and return a part to close with it (``kb
+    serve`` mounts the acknowledgement API this way, :func:`kb.acks.web.mount`).
     """
     site = Path(site_dir).resolve()
     if not site.is_dir():
@@ -261,16 +260,9 @@ def create_app(site_dir: str | os.PathLike[str], *, log_path: str | os.PathLike[
     from search import service_backend as engine
 
     path = default_log_path(site) if log_path == "" else (Path(log_path) if log_path else None)
-    service = SearchService(site, log_path=path, opener=opener or engine.open_engine,
-                            searcher=searcher or engine.run_search,
-                            is_warm=engine.process_is_warm, reload_interval=reload_interval,
-                            cache_size=cache_size, log_rotation=log_rotation)
-    if feedback_path is not None:
-        from kb.feedback.api import FeedbackApi
-        from kb.feedback.store import FeedbackStore, default_path
-
-        store = FeedbackStore(default_path(site) if feedback_path == "" else Path(feedback_path))
-        service.mount(FeedbackApi(store, lambda: served_root(site),
-                                  identity_header=identity_header).routes())
-        service.closers.append(store.close)
-    return service
+    app = SearchService(site, log_path=path, opener=opener or engine.open_engine,
+                        searcher=searcher or engine.run_search, is_warm=engine.process_is_warm,
+                        reload_interval=reload_interval, cache_size=cache_size,
+                        log_rotation=log_rotation)
+    app.mounted = [mount(app) for mount in mounts]
+    return app

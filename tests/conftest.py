@@ -124,3 +124,32 @@ def serious_axe_violations(page) -> list[dict]:
 
     results = Axe().run(page)
     return [v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A PostgreSQL cluster of Debian's package in a temporary folder, one per session
+    (:class:`kb.store.pgtemp.TempPostgres`); each test uses its own database of it via
+    :func:`new_database`. Skipped, saying why, where the server binaries are not installed."""
+    from kb.store.pgtemp import TempPostgres, find_binaries
+
+    folder, why = find_binaries()
+    if folder is None:
+        pytest.skip(why)
+    with TempPostgres() as pg:
+        yield pg.url
+
+
+def new_database(url: str, name: str) -> str:
+    """A new empty database ``name`` on the cluster of ``url``; its URL."""
+    import psycopg
+
+    base = url.rsplit("/", 1)[0]
+    with psycopg.connect(base + "/postgres",
+                         autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')  # test-chosen constant names
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{base}/{name}"

@@ -91,13 +91,24 @@ def test_cycle_finder_sees_a_cycle() -> None:
     assert _cycles({"a": {"b"}, "b": {"a"}, "c": {"a"}}) == [["a", "b"]]
 
 
+def _loaded(imports: str, prefixes: tuple[str, ...]) -> str:
+    """The modules starting with ``prefixes`` that importing ``imports`` loads, as printed."""
+    code = (f"import sys, {imports};"
+            f"print(sorted(m for m in sys.modules if m.startswith({prefixes!r})))")
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
 def test_search_service_loads_no_kb_module() -> None:
     """``kb serve``'s workers run the search service: it needs no content model, no MkDocs."""
-    code = ("import sys, search.service, search.service_backend, search.engine, search.server;"
-            "print(sorted(m for m in sys.modules if m == 'kb' or m.startswith(('kb.', 'mkdocs'))))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                         check=True).stdout.strip()
-    assert out == "[]"
+    assert _loaded("search.service, search.service_backend, search.engine, search.server",
+                   ("kb.", "mkdocs")) == "[]"
+    assert "'kb'" not in _loaded("search.service", ("kb",))
+
+
+def test_acknowledgement_api_loads_no_content_model() -> None:
+    """With /api/ack mounted (kb.acks.web) the workers still load no content model, no MkDocs."""
+    assert _loaded("search.service, kb.acks.web", ("kb.content", "mkdocs")) == "[]"
 
 
 def test_only_the_adapter_ties_search_to_mkdocs() -> None:

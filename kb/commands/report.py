@@ -7,6 +7,9 @@ function to the tuple):
   ``extra.kb.review_warning_days``, grouped by owner (归口部门); "today" is :func:`kb.clock.today`.
 - 未填写归口部门: controlled documents without ``owner``.
 
+``kb report --acks [--doc DOC_ID] [--roster staff.csv] [--json|--csv]`` prints instead who has
+confirmed the policies that ask for it and who has not (:mod:`kb.acks.cli`).
+
 ``kb report --searches [--log FILE]`` prints instead the frequent queries of the ``kb serve``
 search log that found nothing or little (:mod:`search.searchlog`).
 
@@ -57,6 +60,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
                         help="instead: readers' feedback (本页有帮助吗？) per owner, from kb serve")
     parser.add_argument("--feedback-db", default="site-feedback.sqlite3",
                         help="--feedback: the feedback database (default: site-feedback.sqlite3)")
+
+    from kb.acks.cli import add_report_arguments
+
+    add_report_arguments(parser)
     parser.set_defaults(func=run)
 
 
@@ -118,6 +125,10 @@ def run(args: argparse.Namespace) -> int:
     from kb.content.catalog import load
     from kb.clock import today
 
+    if getattr(args, "acks", False):
+        from kb.acks.cli import report_acks
+
+        return report_acks(args)
     if getattr(args, "searches", False):
         from pathlib import Path
 

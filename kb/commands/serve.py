@@ -54,17 +54,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
                              "(e.g. X-Remote-User); without it feedback is anonymous")
     parser.add_argument("--cache", type=int, default=1024,
                         help="answers of repeated queries kept per index build (0: none)")
+    from kb.acks.web import add_serve_arguments
+
+    add_serve_arguments(parser)
     parser.set_defaults(func=run)
 
 
-def _make_app(args: argparse.Namespace, rotation):
+def _make_app(args: argparse.Namespace, rotation, acks=None):  # acks: kb.acks.web.AckConfig
     from search.service import create_app
 
     log_path = None if args.search_log == "off" else args.search_log
-    feedback = None if args.feedback == "off" else args.feedback
     return create_app(Path(args.site_dir), log_path=log_path, cache_size=max(0, args.cache),
-                      log_rotation=rotation, feedback_path=feedback,
-                      identity_header=args.user_header)
+                      log_rotation=rotation, mounts=_mounts(args, acks))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -80,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
         rotation = Rotation.parse(args.log_rotate, args.log_keep)
         limits = Limits(threads=args.threads, connection_limit=args.connection_limit,
                         channel_timeout=args.idle_timeout)
+        acks = _ack_config(args, site, limits.threads)
     except ValueError as exc:
         print(f"kb serve: {exc}", file=sys.stderr)
         return 2
@@ -89,5 +91,51 @@ def run(args: argparse.Namespace) -> int:
         print(f"kb serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
               file=sys.stderr)
         return 2
-    return serve(partial(_make_app, args, rotation), sock, args.workers, limits,
+    return serve(partial(_make_app, args, rotation, acks), sock, args.workers, limits,
                  announce=partial(print, flush=True))
+
+
+def _mounts(args: argparse.Namespace, acks) -> list:
+    """What ``kb serve`` adds to the search service: the feedback API (unless ``--feedback
+    off``) and the acknowledgement API when enabled."""
+    mounts = []
+    if args.feedback != "off":
+        from kb.feedback.api import mount as mount_feedback
+
+        mounts.append(partial(mount_feedback, path=args.feedback,
+                              identity_header=args.user_header))
+    if acks is not None:
+        from kb.acks.web import mount
+
+        mounts.append(partial(mount, config=acks))
+    return mounts
+
+
+def _ack_config(args: argparse.Namespace, site: Path, threads: int):
+    """The acknowledgement API's configuration (None: off); its store opened once here, so a
+    bad database is reported before listening."""
+    from kb.acks.records import AckStore
+    from kb.acks.web import config_of_args
+    from kb.store.db import StoreError, describe, open_engine
+
+    acks = config_of_args(args, site, threads)
+    if acks is None:
+        return None
+    if acks.roster:
+        from kb.acks.report import RosterError, read_roster
+
+        try:
+            read_roster(acks.roster)
+        except RosterError as exc:
+            raise ValueError(f"--ack-roster {exc}") from None
+    try:
+        store = AckStore(open_engine(acks.db))
+    except StoreError as exc:
+        raise ValueError(str(exc)) from None
+    except Exception as exc:  # noqa: BLE001 - unreachable server, bad credentials, ...
+        raise ValueError(f"acknowledgement store {describe(acks.db)}: "
+                         f"{str(exc).splitlines()[0]}") from None
+    print(f"kb serve: acknowledgements in {describe(acks.db)} (schema "
+          f"{store.schema_version}, {store.count()} confirmations)", flush=True)
+    store.close()
+    return acks

@@ -90,6 +90,9 @@ FIELD_LABELS: dict[str, str] = {
     "summary": "摘要",
     "keywords": "搜索关键词",
     "announce": "生成发布通知",
+    "acknowledge": "阅知确认",
+    "acknowledge_groups": "确认范围",
+    "acknowledge_days": "确认期限（天）",
 }
 
 #: keys Material for MkDocs itself understands; allowed on every page
@@ -247,9 +250,34 @@ class ControlledMeta(_Meta):
 
 
 class PolicyMeta(ControlledMeta):
-    """A policy (制度): one file in ``policies/``."""
+    """A policy (制度): one file in ``policies/``.
+
+    ``acknowledge: required`` asks staff to confirm they have read each effective version
+    (阅知确认, :mod:`kb.acks`): everyone, or the groups of ``acknowledge_groups``, within
+    ``acknowledge_days`` of ``effective_date`` (default ``extra.kb.acknowledge_days``).
+    """
 
     type_name: ClassVar[str] = "policy"
+
+    acknowledge: Literal["required"] | None = None
+    acknowledge_groups: list[str] = Field(default_factory=list)
+    acknowledge_days: int | None = Field(None, ge=1, le=365)
+
+    @model_validator(mode="after")
+    def _acknowledge_options(self) -> PolicyMeta:
+        if self.acknowledge is None:
+            for name in ("acknowledge_groups", "acknowledge_days"):
+                if getattr(self, name):
+                    raise _FieldProblem(name, "only together with acknowledge: required",
+                                        _found(getattr(self, name)))
+        if len(set(self.acknowledge_groups)) != len(self.acknowledge_groups):
+            raise _FieldProblem("acknowledge_groups", "each group once",
+                                _found(self.acknowledge_groups))
+        return self
+
+    @property
+    def acknowledge_required(self) -> bool:
+        return self.acknowledge == "required"
 
 
 class ManualMeta(ControlledMeta):

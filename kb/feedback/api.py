@@ -202,3 +202,16 @@ def _fields(data: dict) -> tuple[str, bool, str]:
 def _bad(field: str, expected: str) -> ApiError:
     return ApiError(f"{field}: {expected}", HTTPStatus.BAD_REQUEST, "bad_request",
                     detail={"field": field})
+
+
+def mount(service, *, path: str | Path = "", identity_header: str | None = None  # noqa: ANN001
+          ) -> FeedbackStore:
+    """Add ``/api/feedback`` to ``service`` (a :class:`search.service.SearchService`); the store
+    (``""``: ``<site>-feedback.sqlite3`` next to the site folder) is closed with the service."""
+    from kb.feedback.store import default_path
+    from search.reload import served_root
+
+    store = FeedbackStore(default_path(service.site_dir) if path in ("", None) else Path(path))
+    api = FeedbackApi(store, lambda: served_root(service.site_dir), identity_header=identity_header)
+    service.mount(api.routes())
+    return store

@@ -20,10 +20,11 @@ import yaml
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import File
 
+from kb.acks.page import asks_again, notice_sentence
 from kb.notices.catalog import Notice, folder_of, notice_uri
 from kb.content.catalog import Catalog, Entry
 from kb.config import KBSettings
-from kb.content.model import NoticeMeta, ControlledMeta, Status, version_key
+from kb.content.model import ControlledMeta, NoticeMeta, PolicyMeta, Status, version_key
 
 CATEGORY = "制度发布"
 RELEASED = (Status.effective, Status.superseded, Status.retired)
@@ -33,9 +34,14 @@ def announced_documents(catalog: Catalog) -> Iterator[tuple[Entry, ControlledMet
     """Policies and manuals of this build with ``announce: true`` that have been released."""
     for entry in catalog.of_type("policy", "manual"):
         meta = entry.meta
-        if (isinstance(meta, ControlledMeta) and meta.announce and meta.status in RELEASED
-                and meta.effective_date is not None):
+        if (isinstance(meta, ControlledMeta) and (meta.announce or _acknowledged(meta))
+                and meta.status in RELEASED and meta.effective_date is not None):
             yield entry, meta
+
+
+def _acknowledged(meta: ControlledMeta) -> bool:
+    """``acknowledge: required`` (阅知确认): staff must be told, so the notice is implied."""
+    return isinstance(meta, PolicyMeta) and meta.acknowledge_required
 
 
 def releases(meta: ControlledMeta) -> list[tuple[str, _dt.date, str | None]]:
@@ -65,7 +71,16 @@ def release_files(catalog: Catalog, config: MkDocsConfig, settings: KBSettings
     folder = folder_of(settings)
     out: list[tuple[File, Notice]] = []
     for doc, meta in announced_documents(catalog):
+        previous = None
         for version, day, change in releases(meta):
+            ack, due_note = None, ""
+            if _acknowledged(meta):
+                days = meta.acknowledge_days or settings.acknowledge_days
+                ack = notice_sentence(version, previous, day, days, meta.acknowledge_groups,
+                                      settings.acknowledge_renew)
+                if asks_again(version, previous, settings.acknowledge_renew):
+                    due_note = f"须于 {(day + _dt.timedelta(days=days)).isoformat()} 前阅知确认。"
+            previous = version
             src_uri = notice_uri(folder, day, f"release-{doc_slug(doc.src_uri)}-v{version.replace('.', '-')}")
             notice_meta = NoticeMeta(
                 title=f"关于发布《{meta.title}》{version} 版的通知",
@@ -73,10 +88,11 @@ def release_files(catalog: Catalog, config: MkDocsConfig, settings: KBSettings
                 category=CATEGORY,
                 expires=day + _dt.timedelta(days=settings.announcement_release_days - 1),
                 confidentiality=meta.confidentiality,
-                summary=f"《{meta.title}》（{meta.doc_id}）{version} 版自 {day.isoformat()} 起生效。",
+                summary=f"《{meta.title}》（{meta.doc_id}）{version} 版自 {day.isoformat()} 起生效。"
+                        + due_note,
                 tags=list(meta.tags),
             )
-            content = _page(notice_meta, src_uri, doc.src_uri, meta, version, change)
+            content = _page(notice_meta, src_uri, doc.src_uri, meta, version, change, ack)
             file = File.generated(config, src_uri, content=content)
             out.append((file, Notice(src_uri, f"(generated from {doc.src_uri})", file.url,
                                      notice_meta, doc.level, announces=doc.src_uri)))
@@ -84,7 +100,7 @@ def release_files(catalog: Catalog, config: MkDocsConfig, settings: KBSettings
 
 
 def _page(notice: NoticeMeta, src_uri: str, doc_uri: str, meta: ControlledMeta,
-          version: str, change: str | None) -> str:
+          version: str, change: str | None, ack: str | None = None) -> str:
     """Markdown of a generated release notice; the link to the document is checked by MkDocs."""
     front = {k: v for k, v in notice.model_dump(mode="json", exclude_defaults=True).items()}
     link = posixpath.relpath(doc_uri, posixpath.dirname(src_uri))
@@ -98,6 +114,8 @@ def _page(notice: NoticeMeta, src_uri: str, doc_uri: str, meta: ControlledMeta,
     ]
     if change:
         lines += [f"本版修订内容：{_md_escape(change)}", ""]
+    if ack:
+        lines += [_md_escape(ack), ""]
     lines += ["!!! note \"说明\"", "    本通知根据文件的修订记录自动生成。", ""]
     return "\n".join(lines)
 

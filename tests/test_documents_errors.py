@@ -46,7 +46,7 @@ def without(key: str) -> str:
 FILES: dict[str, str] = {
     "policies/index.md": "# 制度\n\n<!-- kb:policy-register -->\n",
     # 1. a key the model does not know (line 12)
-    "policies/unknown-key.md": doc("XXZX-ZD-101", "未知字段", "keywords: [网络]\n"),
+    "policies/unknown-key.md": doc("XXZX-ZD-101", "未知字段", "keyword: [网络]\n"),
     # 2. status outside the allowed set (line 5)
     "policies/bad-status.md": doc("XXZX-ZD-102", "错误状态").replace(
         "status: effective", "status: active"),
@@ -124,10 +124,11 @@ FILES: dict[str, str] = {
 #: the one error each malformed file must produce, exactly as printed
 EXPECTED: dict[str, str] = {
     "policies/unknown-key.md":
-        "policies/unknown-key.md:12: keywords: expected one of the known keys: announce, "
-        "approver, author, confidentiality, doc_id, effective_date, history, next_review, owner, "
-        "review_months, reviewer, status, superseded_by, supersedes, tags, title, version, "
-        "found unknown key 'keywords' (check the spelling)",
+        "policies/unknown-key.md:12: keyword: expected one of the known keys: acknowledge, "
+        "acknowledge_days, acknowledge_groups, announce, approver, author, confidentiality, "
+        "doc_id, effective_date, history, keywords, next_review, owner, review_months, reviewer, "
+        "status, superseded_by, supersedes, tags, title, version, "
+        "found unknown key 'keyword' (check the spelling)",
     "policies/bad-status.md":
         "policies/bad-status.md:5: status (状态): expected one of draft, review, effective, "
         "superseded or retired, found 'active'",
@@ -183,7 +184,8 @@ EXPECTED: dict[str, str] = {
         "policies/review-before-effective.md:11: next_review (下次复审): expected a date after "
         "effective_date (2026-01-01), found 2025-12-31",
     "docs/about.md":
-        "docs/about.md:2: status (状态): expected one of the known keys: confidentiality, tags, title, "
+        "docs/about.md:2: status (状态): expected one of the known keys: confidentiality, "
+        "keywords, tags, title, "
         "found unknown key 'status' (check the spelling)",
 }
 

@@ -85,8 +85,11 @@ class HistorySite:
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
         started = time.perf_counter()
         self.files = files
-        self.markdown_extensions = list(config.markdown_extensions)
-        self.markdown_configs = dict(config.mdx_configs)
+        # the extensions named in mkdocs.yml only: hooks add instances (link rewriters) that
+        # track the page being rendered and must not see the old versions' text
+        self.markdown_extensions = [e for e in config.markdown_extensions if isinstance(e, str)]
+        self.markdown_configs = {k: v for k, v in config.mdx_configs.items()
+                                 if k in self.markdown_extensions}
         self.history = git_history.load(self.roots.project_dir)
         if self.history.reason and self.history.reason.startswith("shallow"):
             log.warning("kb history: %s (a shallow clone); pages show the build date %s instead of "

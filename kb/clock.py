@@ -21,3 +21,10 @@ def today() -> _dt.date:
         return _dt.date.fromisoformat(value)
     except ValueError:
         raise ValueError(f"{ENV_VAR}: expected a date YYYY-MM-DD, found {value!r}") from None
+
+
+def now() -> _dt.datetime:
+    """The local date and time to the minute: :func:`today` with the time of day (so
+    ``KB_TODAY`` moves it to that day); printed on PDFs as when they were generated."""
+    moment = _dt.datetime.now().replace(second=0, microsecond=0)
+    return _dt.datetime.combine(today(), moment.time())

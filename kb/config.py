@@ -91,6 +91,14 @@ class KBSettings(BaseModel):
                     "the page shown first (e.g. 忘记口令: about.md); checked at build")
     pdf_only: list[str] = Field(
         default_factory=list, description="render only the PDFs of these source paths (kb pdf)")
+    pdf_paper: Literal["A4", "A5"] = Field("A4", description="paper size of PDFs (kb pdf --paper)")
+    pdf_booklet: bool = Field(
+        False, description="also impose each PDF as a 2-up booklet (A5 pages on A4, kb pdf --booklet)")
+    pdf_draft: bool = Field(
+        False, description="mark every page 征求意见稿 (review copies, kb pdf --draft)")
+    pdf_uncontrolled: str = Field(
+        "打印件为非受控文件，以网站现行版本为准",
+        description="line printed on every PDF page: a paper copy is not controlled")
 
 
 def kb_settings(config: Mapping[str, Any]) -> KBSettings:

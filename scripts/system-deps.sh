@@ -5,6 +5,7 @@
 #   fonts-dejavu-core   DejaVu Sans Mono for code in PDFs
 #   libpango-1.0-0 libpangoft2-1.0-0   WeasyPrint's text layout
 #   poppler-utils       pdftotext/pdfinfo/pdffonts/pdftoppm to read PDFs back in tests
+#   zbar-tools          zbarimg: tests decode the QR code printed on PDFs
 #   nginx               the deployment recipe's integration test
 #   git                 history, archived versions, publish
 set -euo pipefail
@@ -19,6 +20,7 @@ have_pkg fonts-dejavu-core || need+=(fonts-dejavu-core)
 have_pkg libpango-1.0-0 || need+=(libpango-1.0-0)
 have_pkg libpangoft2-1.0-0 || need+=(libpangoft2-1.0-0)
 have_cmd pdftotext || need+=(poppler-utils)
+have_cmd zbarimg || need+=(zbar-tools)
 have_cmd nginx || [ -x /usr/sbin/nginx ] || need+=(nginx)
 have_cmd git || need+=(git)
 

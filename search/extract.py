@@ -34,6 +34,7 @@ DROP = (
 DROP_CLASSES = (
     "headerlink", "md-source-file", "md-content__button", "md-tags", "md-feedback",
     "md-source", "md-annotation__index",
+    "trainer",  # trainer notes (!!! trainer): hidden on the page, printed in the trainer's PDF only
 )
 BLOCKS = frozenset(
     "p div li ul ol dl dt dd table tr td th blockquote pre section details summary figure "

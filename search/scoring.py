@@ -33,6 +33,7 @@ from collections import OrderedDict
 
 from search.matching import Alternative, Concept, Phrase, Plan
 from search.schema import FIELD_B, FIELD_BOOSTS
+from search.whoosh_compat import read_weights
 
 K1 = 3.0
 DEFAULT_B = 0.75
@@ -62,24 +63,11 @@ SHARED_IDF = True
 
 
 def _read_postings(m, positions: bool) -> dict:
-    """All postings of a matcher; reads Whoosh's blocks directly when it can (much faster)."""
-    leaves = [(m, 0)]
-    if hasattr(m, "matchers") and hasattr(m, "offsets"):  # a multi-segment matcher
-        leaves = list(zip(m.matchers, m.offsets))
-    out: dict = {}
-    for leaf, offset in leaves:
-        if positions or not hasattr(leaf, "_read_weights") or not hasattr(leaf, "_next_block"):
-            for d, v in leaf.items_as("positions" if positions else "weight"):
-                out[d + offset] = v
-            continue
-        while leaf.is_active():
-            if leaf._ids is None:
-                leaf._read_ids()
-            if leaf._weights is None:
-                leaf._read_weights()
-            out.update(zip((d + offset for d in leaf._ids), leaf._weights))
-            leaf._next_block()
-    return out
+    """All postings of a matcher: ``{docnum: weight}`` read a block at a time
+    (:func:`search.whoosh_compat.read_weights`), or ``{docnum: [positions]}``."""
+    if positions:
+        return dict(m.items_as("positions"))
+    return read_weights(m)
 
 
 def common_factor(share: float) -> float:

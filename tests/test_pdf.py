@@ -2,9 +2,13 @@
 
 One project (the demo plus the small manual of ``tests/data/pdf_manual`` with a 1600×900 PNG) is
 built ONCE with ``extra.kb.pdf`` limited to four PDFs; every test reads those files with
-``pdftotext``, ``pdfinfo``, ``pdffonts``, ``pdfimages``, ``pdftohtml -xml`` (outline) and
-``pdftoppm``. A second run through ``kb pdf`` with the same cache must render nothing. The print
-stylesheet is checked in chromium with print media emulation.
+``pdftotext``, ``pdfinfo``, ``pdffonts``, ``pdfimages``, ``pdftohtml -xml`` (outline),
+``pdftoppm`` (pixels) and ``zbarimg`` (the QR code). The manual carries a stress chapter (a
+400×1800 phone screenshot, a 90-line code block, a table of short cells and numbers, a long mixed
+Chinese/English paragraph); the course gives a trainee handout and a trainer's copy. A second run
+through ``kb pdf`` with the same cache must render nothing; one ``kb pdf --draft --booklet`` run
+makes an A5 review copy of a draft and its booklet. The print stylesheet is checked in chromium
+with print media emulation.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import sys
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from functools import cached_property
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -100,6 +105,17 @@ def _png(path: Path) -> None:
     image.save(path)
 
 
+#: the colour of the tall phone screenshot of the stress chapter, found again in page renders
+PHONE_RGB = (255, 0, 255)
+
+
+def _phone_png(path: Path) -> None:
+    """A 400×1800 phone screenshot: magenta, so its pixels can be found on rendered pages."""
+    from PIL import Image
+
+    Image.new("RGB", (400, 1800), PHONE_RGB).save(path)
+
+
 @pytest.fixture(scope="session")
 def pdf_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo project plus a small test manual, PDFs on for four documents."""
@@ -107,6 +123,7 @@ def pdf_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(DATA, project / MANUAL)
     (project / MANUAL / "images").mkdir()
     _png(project / MANUAL / "images" / "screen.png")
+    _phone_png(project / MANUAL / "images" / "phone.png")
     config = project / "mkdocs.yml"
     text = config.read_text(encoding="utf-8")
     assert "\n    pdf: false\n" in text
@@ -148,7 +165,36 @@ def policy_pdf(pdf_site: Path) -> Pdf:
 
 @pytest.fixture(scope="session")
 def course_pdf(pdf_site: Path) -> Pdf:
+    """The trainee handout."""
     return _pdf(pdf_site, "training/backup-practice", f"{front(COURSE)['course_code']}.pdf")
+
+
+@pytest.fixture(scope="session")
+def trainer_pdf(pdf_site: Path) -> Pdf:
+    """The trainer's copy of the course."""
+    return _pdf(pdf_site, "training/backup-practice",
+                f"{front(COURSE)['course_code']}-trainer.pdf")
+
+
+def flat(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def words(pdf: Pdf, page: int) -> list[tuple[float, float, float, float, str]]:
+    """(xMin, yMin, xMax, yMax, word) of one page (pdftotext -bbox)."""
+    xml = run("pdftotext", "-bbox", "-f", page, "-l", page, pdf.path, "-")
+    return [(float(a), float(b), float(c), float(d), unescape(w)) for a, b, c, d, w in re.findall(
+        r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>',
+        xml)]
+
+
+def page_image(pdf: Pdf, page: int, folder: Path, dpi: int = 72):  # type: ignore[no-untyped-def]
+    """One page rendered by pdftoppm, as an RGB PIL image (at 72 dpi a pixel is a point)."""
+    from PIL import Image
+
+    stem = folder / f"{pdf.path.stem}-{page}-{dpi}"
+    run("pdftoppm", "-f", page, "-l", page, "-r", dpi, "-png", "-singlefile", pdf.path, stem)
+    return Image.open(f"{stem}.png").convert("RGB")
 
 
 # --------------------------------------------------------------------------- what was built
@@ -157,9 +203,11 @@ def course_pdf(pdf_site: Path) -> Pdf:
 def test_only_the_selected_pdfs_are_built(pdf_site: Path, pdf_project: Path) -> None:
     """pdf_only limits the build to the four requested PDFs, all rendered on this first run."""
     built = sorted(str(p.relative_to(pdf_site)) for p in pdf_site.rglob("*.pdf"))
+    code = front(COURSE)["course_code"]
     assert built == sorted([f"{MANUAL}/XXZX-SC-901.pdf", f"{MANUAL}/01-login/XXZX-SC-901-01.pdf",
                             f"policies/network/{front(POLICY)['doc_id']}.pdf",
-                            f"training/backup-practice/{front(COURSE)['course_code']}.pdf"])
+                            f"training/backup-practice/{code}.pdf",
+                            f"training/backup-practice/{code}-trainer.pdf"])
     report = json.loads((pdf_project / ".cache/kb-pdf/last-run.json").read_text(encoding="utf-8"))
     assert sorted(report["rendered"]) == built and report["reused"] == []
 
@@ -168,46 +216,59 @@ def test_only_the_selected_pdfs_are_built(pdf_site: Path, pdf_project: Path) -> 
 
 
 def test_chapter_body_header_footer(chapter_pdf: Pdf) -> None:
-    """A chapter PDF has the Chinese body, 'manual — chapter' header and 'id vX.Y · 第 N 页 / 共 M 页'."""
+    """A chapter PDF: the Chinese body, 'manual — chapter' header, 'id vX.Y · 第 N 页 / 共 M 页',
+    the uncontrolled-copy line with the generation time and 密级 on every page."""
     body = "首次使用前，请确认已经领取统一身份认证账号。"
-    assert body in chapter_pdf.text.replace("\n", "").replace(" ", "")
+    assert body in flat(chapter_pdf.text)
     total = chapter_pdf.pages
-    assert total >= 4  # cover, 目录, 修订记录, body
     for number, text in enumerate(chapter_pdf.page_texts, 1):
         assert "密级：内部" in text, f"page {number} lacks the marking"
-        if number == 1:
-            assert "第 1 页" not in text  # the cover has no footer
-            continue
         assert f"XXZX-SC-901 v2.1 · 第 {number} 页 / 共 {total} 页" in text
-    body_page = chapter_pdf.page_of("第 1 章 登录与账号")
-    assert "打印测试手册 — 第 1 章 登录与账号" in chapter_pdf.page_texts[body_page - 1].splitlines()[0]
+        assert "打印件为非受控文件，以网站现行版本为准 · 生成于 2026-11-27 " in text
+        assert text.lstrip().startswith("打印测试手册 — 第 1 章 登录与账号"), number
 
 
-def test_chapter_cover(chapter_pdf: Pdf) -> None:
-    """The cover names the manual, the chapter and its controlled-document data."""
-    cover = chapter_pdf.page_texts[0]
+def test_short_chapter_is_folded(chapter_pdf: Pdf) -> None:
+    """A chapter of about one page has no cover page nor 目录 page: its cover data head page 1,
+    the body follows on the same page, 修订记录 closes the PDF; bookmarks still lead there."""
+    first = chapter_pdf.page_texts[0]
+    assert chapter_pdf.pages <= 2
+    assert not re.search(r"^\s*目\s*录\s*$", chapter_pdf.text, re.M)
     for expected in ("信息中心", "用户手册", "打印测试手册", "第 1 章 登录与账号", "XXZX-SC-901",
-                     "2.1", "2026年3月1日", "信息中心运维部", "现行有效", "内部资料"):
-        assert expected in cover, expected
-
-
-def test_chapter_toc_and_bookmarks(chapter_pdf: Pdf) -> None:
-    """目录 lists the chapter's sections with the pages they are on; bookmarks agree."""
-    toc = chapter_pdf.page_texts[1]
-    assert re.search(r"^\s*目\s*录\s*$", toc, re.M)
-    for heading in ("修改初始密码", "找回密码"):
-        page = chapter_pdf.page_of(heading)
-        assert re.search(rf"{heading}\s*\.{{5,}}\s*{page}\s*$", toc, re.M), (heading, page, toc)
+                     "2.1", "2026年3月1日", "信息中心运维部", "现行有效", "内部资料",
+                     "下次复审", "2027年3月1日", "生成时间"):
+        assert expected in first, expected
+    assert chapter_pdf.page_of("第 1 章 登录与账号", start=1) == 1
+    last = chapter_pdf.page_texts[-1]
+    assert last.index("修订记录") > last.find("找回密码")
     outline = chapter_pdf.outline
-    assert (1, "目录", 2) in outline
-    assert (1, "第 1 章 登录与账号", chapter_pdf.page_of("第 1 章 登录与账号")) in outline
-    assert (2, "找回密码", chapter_pdf.page_of("找回密码")) in outline
+    assert (1, "第 1 章 登录与账号", 1) in outline
+    assert (2, "找回密码", chapter_pdf.page_of("找回密码", start=1)) in outline
+    assert (1, "修订记录", chapter_pdf.pages) in outline
+
+
+def test_chapter_document_control(chapter_pdf: Pdf, tmp_path: Path) -> None:
+    """The QR code decodes (zbar) to the page's URL under site_url; the PDF is tagged (PDF/UA),
+    has its CreationDate and opens with the bookmarks pane; the watermark is on every page."""
+    page = page_image(chapter_pdf, 1, tmp_path, dpi=150)
+    png = tmp_path / "qr.png"
+    page.save(png)
+    decoded = run("zbarimg", "--quiet", "--raw", png).split()
+    assert decoded == [f"https://kb.infocenter.example/{MANUAL}/01-login/"]
+    info = run("pdfinfo", chapter_pdf.path)
+    assert re.search(r"^Tagged:\s+yes", info, re.M)
+    assert re.search(r"^CreationDate:.*2026", info, re.M), info
+    from pypdf import PdfReader
+
+    assert PdfReader(chapter_pdf.path).trailer["/Root"]["/PageMode"] == "/UseOutlines"
 
 
 def test_chapter_image_full_resolution_and_links(chapter_pdf: Pdf) -> None:
     """The screenshot is embedded at its full 1600×900; external links print their URL."""
     listing = run("pdfimages", "-list", chapter_pdf.path).splitlines()[2:]
-    assert [line.split()[3:5] for line in listing] == [["1600", "900"]]
+    sizes = [line.split()[3:5] for line in listing if line.split()[2] == "image"]
+    assert sizes.count(["1600", "900"]) == 1  # beside it only the watermark
+    assert len({tuple(size) for size in sizes}) == 2, listing
     flat = chapter_pdf.text.replace("\n", "").replace(" ", "")
     assert "（https://www.example.org/identity/password-reset-guide-for-staff-members.html）" in flat
     assert "■已领取账号" in flat and "□已修改初始密码" in flat
@@ -221,7 +282,7 @@ def test_manual_toc_pages_and_bookmarks(manual_pdf: Pdf) -> None:
     """The whole manual: 目录 entries per chapter with correct pages, chapters on new pages."""
     toc = manual_pdf.page_texts[1]
     chapters = sorted(DATA.glob("0*.md"))
-    assert len(chapters) == 3
+    assert len(chapters) == 4
     pages = []
     for source in chapters:
         meta = front(source.name, DATA)
@@ -252,9 +313,94 @@ def test_manual_wide_table_and_long_code_not_clipped(manual_pdf: Pdf) -> None:
     width = float(re.search(r'<page width="([\d.]+)"', html).group(1))
     right_edges = [float(x) for x in re.findall(r'xMax="([\d.]+)"', html)]
     assert right_edges and max(right_edges) <= width - 20
-    flat = manual_pdf.text.replace("\n", "").replace(" ", "")
-    assert "把全部输出截图发给服务台" in flat
-    assert "会议室信息点默认关闭" in flat and "登记使用人" in flat  # last column of the table
+    raw = flat(run("pdftotext", "-raw", manual_pdf.path, "-"))  # text in the order it is set
+    assert "把全部输出截图发给服务台" in raw
+    assert "会议室信息点默认关闭" in raw and "登记使用人" in raw  # last column of the table
+
+
+# --------------------------------------------------------------------------- stress chapter
+
+
+def test_stress_tall_image_scaled_with_its_heading(manual_pdf: Pdf, tmp_path: Path) -> None:
+    """The 400×1800 phone screenshot is embedded whole, scaled into the page box: on the page of
+    its heading and of the line after it, inside the margins (never through the footer)."""
+    listing = run("pdfimages", "-list", manual_pdf.path).splitlines()[2:]
+    assert ["400", "1800"] in [line.split()[3:5] for line in listing]
+    page = manual_pdf.page_of("手机端长截图")
+    assert "截图下方的说明" in manual_pdf.page_texts[page - 1]
+    image = page_image(manual_pdf, page, tmp_path)
+    pixels = image.load()
+    rows = [y for y in range(image.height) for x in range(0, image.width, 4)
+            if pixels[x, y] == PHONE_RGB]
+    assert rows, "the screenshot is not on its heading's page"
+    mm = 72 / 25.4
+    assert min(rows) > 27 * mm and max(rows) < image.height - 22 * mm, (min(rows), max(rows))
+
+
+def test_stress_long_code_breaks_under_its_heading(manual_pdf: Pdf) -> None:
+    """The 90-line code block starts on its heading's page (no heading left alone, no page left
+    near-empty before an unbreakable block) and continues on the next."""
+    page = manual_pdf.page_of("长代码")
+    assert "line-01" in manual_pdf.page_texts[page - 1]
+    end = next(n for n, text in enumerate(manual_pdf.page_texts, 1) if "line-90" in text)
+    assert end > page and "巡检脚本到此结束" in manual_pdf.page_texts[end - 1]
+
+
+def test_stress_table_cells_and_mixed_paragraph(manual_pdf: Pdf) -> None:
+    """Short cells, phone numbers and dates stay whole; the mixed Chinese/English paragraph is
+    set without stretched spaces (every gap between words is one plain space); a link to a
+    controlled document prints its number and version."""
+    page = manual_pdf.page_of("窄列表格")
+    text = manual_pdf.page_texts[page - 1]
+    assert re.search(r"OA\s+公开\s+010-8888-8001\s+2026-03-01\s+信息中心运维部", text), text
+    assert re.search(r"VPN\s+内部\s+010-8888-8002\s+2025-11-15\s+信息中心网络组", text)
+    assert flat(f"网络管理制度（{front(POLICY)['doc_id']} v{front(POLICY)['version']}）") in flat(text)
+    found = words(manual_pdf, manual_pdf.page_of("中英文混排"))
+    start = next(i for i, w in enumerate(found) if "信息中心的办公" in w[4])
+    end = next(i for i, w in enumerate(found) if "定位问题所在" in w[4])
+    gaps = [b[0] - a[2] for a, b in zip(found[start:end], found[start + 1:end + 1])
+            if abs(a[1] - b[1]) < 1]
+    assert len(gaps) >= 10 and max(gaps) < 4.0, gaps
+
+
+def test_header_rule_is_one_line_and_body_below_it(manual_pdf: Pdf, tmp_path: Path) -> None:
+    """The running header's rule crosses the text width in one piece; the body starts at least
+    4 mm under it."""
+    page = manual_pdf.page_of("长代码")
+    image = page_image(manual_pdf, page, tmp_path).convert("L")
+    pixels = image.load()
+    mm = 72 / 25.4
+
+    def run_length(y: int) -> int:
+        best = length = 0
+        for x in range(image.width):
+            length = length + 1 if pixels[x, y] < 235 else 0
+            best = max(best, length)
+        return best
+
+    rule_y, longest = max(((y, run_length(y)) for y in range(int(15 * mm), int(26 * mm))),
+                          key=lambda item: item[1])
+    assert longest > image.width - 40 * mm, (rule_y, longest)
+    below = [w[1] for w in words(manual_pdf, page) if w[1] > rule_y]
+    assert min(below) - rule_y >= 4 * mm, (rule_y, min(below))
+
+
+def test_watermark_on_every_page_of_an_internal_pdf(manual_pdf: Pdf, course_pdf: Pdf,
+                                                    tmp_path: Path) -> None:
+    """An internal manual carries the faint diagonal 内部资料 · 内部版 on every page: one image
+    (its words never mix into the page text) drawn on each page, visible in the render of a
+    text page; the public handout carries none."""
+    assert "内部版" not in manual_pdf.text
+    rows = [line.split() for line in run("pdfimages", "-list", manual_pdf.path).splitlines()[2:]]
+    marks = [row for row in rows if row[2] == "image" and row[3:5] != ["1600", "900"]
+             and row[3:5] != ["400", "1800"]]
+    assert sorted(int(row[0]) for row in marks) == list(range(1, manual_pdf.pages + 1))
+    assert len({row[10] for row in marks}) == 1  # one image object for all pages
+    image = page_image(manual_pdf, manual_pdf.page_of("修订记录", start=3), tmp_path, dpi=30)
+    tint = sum(1 for r, g, b in image.getdata()  # its red at 12 % over white
+               if abs(r - 246) <= 6 and abs(g - 225) <= 8 and abs(b - 229) <= 8)
+    assert tint > 50, tint
+    assert run("pdfimages", "-list", course_pdf.path).splitlines()[2:] == []
 
 
 def test_fonts_are_embedded_simplified_chinese(manual_pdf: Pdf, policy_pdf: Pdf) -> None:
@@ -266,6 +412,7 @@ def test_fonts_are_embedded_simplified_chinese(manual_pdf: Pdf, policy_pdf: Pdf)
         assert any("Noto-Serif-CJK-SC" in n for n in names), names
         assert any("Noto-Sans-CJK-SC" in n for n in names), names
         assert not any(re.search(r"CJK-?(JP|jp)", n) for n in names), names
+        assert not any("DejaVu" in n for n in names), names  # no fallback font slipped in
 
 
 def test_cover_renders_to_a_non_blank_image(manual_pdf: Pdf, tmp_path: Path) -> None:
@@ -300,15 +447,46 @@ def test_policy_pdf(policy_pdf: Pdf) -> None:
 
 
 def test_course_handout_is_public_without_marking(course_pdf: Pdf) -> None:
-    """A public course handout: its cover, objectives and footer; no confidentiality marking."""
+    """A public course handout: its cover, objectives and footer; no confidentiality marking,
+    no stray level badge; 培训目标 and 先修要求 come after the title, not before."""
     meta = front(COURSE)
     cover = course_pdf.page_texts[0]
-    for expected in (meta["title"], meta["course_code"], meta["trainer"], "培训讲义"):
+    for expected in (meta["title"], meta["course_code"], meta["trainer"], "培训讲义（学员版）"):
         assert expected in cover, expected
     assert "密级：" not in course_pdf.text and "内部资料" not in course_pdf.text
-    flat = course_pdf.text.replace(" ", "")
-    assert all(o.replace(" ", "") in flat for o in meta["objectives"])
+    text = flat(course_pdf.text)
+    assert all(flat(o) in text for o in meta["objectives"])
     assert f"{meta['course_code']} · 第 2 页 / 共 {course_pdf.pages} 页" in course_pdf.page_texts[1]
+    lines = [line.strip() for line in course_pdf.text.splitlines() if line.strip()]
+    assert "公开" not in lines  # the page's level badge is not printed
+    title = next(i for i, line in enumerate(lines) if line == meta["title"])
+    assert title < lines.index("培训目标") < lines.index("先修要求") < lines.index("课程安排")
+
+
+def test_trainee_and_trainer_editions(course_pdf: Pdf, trainer_pdf: Pdf) -> None:
+    """The trainee handout has the quiz questions with room to write and no answer nor trainer
+    note; the trainer's copy has the answers (参考答案) and the notes."""
+    answer = "便于申请人核对恢复结果"
+    note = "可让学员先删除桌面上的练习文件"
+    trainee, trainer = flat(course_pdf.text), flat(trainer_pdf.text)
+    for question in ("练习1：误删共享盘上的文件三天后才发现", "练习2：为什么恢复出来的数据"):
+        assert question in trainee and question in trainer
+    assert answer not in trainee and note not in trainee and "参考答案" not in trainee
+    assert trainee.count("答：") == 2
+    assert answer in trainer and note in trainer and trainer.count("参考答案") == 2
+    assert "培训讲义（讲师版）" in trainer_pdf.page_texts[0]
+
+
+def test_trainer_notes_hidden_on_the_course_page(pdf_site: Path) -> None:
+    """The note is in the course page's HTML but hidden by the training stylesheet and left out
+    of the search text."""
+    html = (pdf_site / "training/backup-practice/index.html").read_text(encoding="utf-8")
+    assert 'class="admonition trainer"' in html
+    css = (pdf_site / "assets/stylesheets/kb-training.css").read_text(encoding="utf-8")
+    assert re.search(r"\.admonition\.trainer[^{]*\{\s*display:\s*none", css)
+    from search.extract import DROP_CLASSES
+
+    assert "trainer" in DROP_CLASSES
 
 
 # --------------------------------------------------------------------------- site pages
@@ -321,7 +499,7 @@ def test_pages_link_their_pdfs_and_print(pdf_site: Path) -> None:
     pages = {f"{MANUAL}/01-login/index.html": ("下载本章 PDF", "下载整本手册 PDF"),
              f"{MANUAL}/index.html": ("下载整本手册 PDF",),
              "policies/network/index.html": ("下载 PDF",),
-             "training/backup-practice/index.html": ("下载讲义 PDF",)}
+             "training/backup-practice/index.html": ("下载学员讲义 PDF", "下载讲师版 PDF")}
     for page, labels in pages.items():
         tree = lhtml.parse(str(pdf_site / page))
         links = {a.text_content(): a.get("href") for a in tree.xpath(
@@ -365,10 +543,39 @@ def test_kb_pdf_second_run_renders_nothing(pdf_site: Path, pdf_project: Path,
                            str(pdf_project / "mkdocs.yml"), "-o", str(out)],
                           capture_output=True, text=True, env=build_env(), cwd=pdf_project)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.count("(cached)") == 4 and "(rendered)" not in proc.stdout
+    assert proc.stdout.count("(cached)") == 5 and "(rendered)" not in proc.stdout
     report = json.loads((pdf_project / ".cache/kb-pdf/last-run.json").read_text(encoding="utf-8"))
-    assert report["rendered"] == [] and len(report["reused"]) == 4
+    assert report["rendered"] == [] and len(report["reused"]) == 5
     assert (out / "XXZX-SC-901-01.pdf").read_bytes() == chapter_pdf.path.read_bytes()
+
+
+def test_kb_pdf_draft_a5_booklet(pdf_project: Path, tmp_path: Path) -> None:
+    """`kb pdf --draft --booklet` on a draft policy: an A5 review copy marked 征求意见稿 on every
+    page, and its booklet: A4 landscape sides, pages in saddle-stitch order."""
+    from kb.print.booklet import booklet_order
+
+    draft = "policies/genai-usage.md"
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "kb.cli", "pdf", "--draft", "--booklet", draft,
+                           "-f", str(pdf_project / "mkdocs.yml"), "-o", str(out)],
+                          capture_output=True, text=True, env=build_env(), cwd=pdf_project)
+    assert proc.returncode == 0, proc.stderr
+    copy = Pdf(out / f"{front(draft)['doc_id']}.pdf")
+    assert re.search(r"^Page size:\s+419\.5\d* x 595\.2\d* pts",
+                     run("pdfinfo", copy.path), re.M)
+    for number, text in enumerate(copy.page_texts, 1):
+        assert "征求意见稿" in text, number
+    booklet = Pdf(out / f"{front(draft)['doc_id']}-booklet.pdf")
+    order = booklet_order(copy.pages)
+    assert booklet.pages == len(order)
+    assert re.search(r"^Page size:\s+841\.8\d* x 595\.2\d* pts", run("pdfinfo", booklet.path), re.M)
+    for side, (left, right) in enumerate(order, 1):
+        text = booklet.page_texts[side - 1]
+        shown = sorted(int(n) for n in re.findall(r"第 (\d+) 页 / 共", text))
+        numbered = {i + 1 for i in (left, right) if i is not None}
+        if "第 1 页" not in copy.page_texts[0]:  # a cover page has no page number
+            numbered.discard(1)
+        assert shown == sorted(numbered), side
 
 
 def test_kb_pdf_unknown_path_exit_2(pdf_project: Path, tmp_path: Path) -> None:

@@ -26,7 +26,8 @@ def site_with(tmp_path: Path, body: str) -> Path:
     site = tmp_path / "site"
     (site / "policies/sample").mkdir(parents=True)
     (site / "policies/sample/index.html").write_text(
-        '<html><body><article class="md-content__inner md-typeset"><h1 id="t">样例制度</h1>'
+        '<html><head><meta charset="utf-8"></head><body>'
+        '<article class="md-content__inner md-typeset"><h1 id="t">样例制度</h1>'
         f"{body}</article></body></html>", encoding="utf-8")
     return site
 
@@ -170,3 +171,41 @@ def json_report(cache_dir: Path) -> dict:
     import json
 
     return json.loads((cache_dir / "last-run.json").read_text(encoding="utf-8"))
+
+
+def test_fallback_font_is_an_error_naming_the_character(tmp_path: Path) -> None:
+    """A character missing from the configured CJK fonts (✕, set by fontconfig in DejaVu) stops
+    the PDF with the page, the font and the character; nothing is written."""
+    document, _ = assemble(site_with(tmp_path, "<p>Close: &#10005;</p>"))
+    fonts, _ = check_fonts(DEFAULT_FONTS)
+    report, errors = render_all([document], site_dir=str(tmp_path / "site"),
+                                cache_dir=str(tmp_path / "c"), version=inputs_version(fonts),
+                                workers=1, families=tuple(DEFAULT_FONTS.values()))
+    assert [e.file for e in errors] == [PAGE]
+    assert "fallback font" in str(errors[0]) and "U+2715" in str(errors[0])
+    assert report.rendered == [] and not list((tmp_path / "c").rglob("*.pdf"))
+
+
+def test_booklet_order_is_saddle_stitch() -> None:
+    """Sheet sides of a folded booklet: (last, first), (second, second-to-last), ...; padded to
+    four with blanks."""
+    from kb.print.booklet import booklet_order
+
+    assert booklet_order(8) == [(7, 0), (1, 6), (5, 2), (3, 4)]
+    assert booklet_order(5) == [(None, 0), (1, None), (None, 2), (3, 4)]
+    assert booklet_order(1) == [(None, 0), (None, None)]
+
+
+def test_short_cells_and_numbers_never_split(tmp_path: Path) -> None:
+    """Short cells are marked nowrap (as many as leave room in the table), numbers and dates
+    in longer cells go in no-break spans; long code blocks may break, short ones are kept."""
+    rows = "".join(f"<tr><td>公开</td><td>值班电话 010-8888-800{i}，工作日有人值守</td></tr>"
+                   for i in range(3))
+    code = "\n".join(f"line {i}" for i in range(40))
+    document, _ = assemble(site_with(tmp_path, f"<table>{rows}</table>"
+                                     f'<div class="highlight"><pre><code>{code}</code></pre></div>'
+                                     '<div class="highlight"><pre><code>a\nb</code></pre></div>'))
+    assert document is not None
+    assert document.html.count('<td class="kb-nowrap">公开</td>') == 3
+    assert '<span class="kb-nobr">010-8888-8001</span>' in document.html
+    assert document.html.count('class="highlight kb-keep"') == 1

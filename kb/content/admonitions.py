@@ -19,7 +19,7 @@ ADMONITION_TITLES: dict[str, str] = {
     "check": "成功", "done": "完成", "question": "问题", "help": "帮助", "faq": "常见问题",
     "warning": "警告", "caution": "小心", "attention": "注意", "failure": "失败", "fail": "失败",
     "missing": "缺失", "danger": "危险", "error": "错误", "bug": "缺陷", "example": "示例",
-    "quote": "引用", "cite": "引用",
+    "quote": "引用", "cite": "引用", "trainer": "讲师备注",
 }
 
 

@@ -65,7 +65,7 @@ def doc_link(doc_id: str, catalog: Catalog, from_url: str, source: Entry | None 
             get_relative_url(target.url, from_url), doc_id, target.title or "")
     hidden = catalog.left_out_doc(doc_id)
     if hidden is not None:
-        return restricted_reference(source, field, hidden)
+        return restricted_reference(source, field, hidden, catalog.audience)
     return Markup("{}").format(doc_id)
 
 

@@ -2,7 +2,7 @@
 
 :class:`PrintBuild` holds what one build needs (settings, the PDF targets from the catalog) and is
 driven by ``hooks/print.py``: :meth:`PrintBuild.page_actions` gives the buttons of a page (for
-``page.kb_top``), :meth:`PrintBuild.render` makes the PDFs from the written site. The browser
+``slots(page).top``), :meth:`PrintBuild.render` makes the PDFs from the written site. The browser
 print stylesheet is ``docs/assets/stylesheets/print.css`` (listed in ``extra_css``).
 """
 
@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from markupsafe import Markup
 
 from kb.content.catalog import Catalog
+from kb.content.model import CONFIDENTIALITY_LABELS, ControlledMeta
 from kb.config import KBSettings, Level
 from kb.errors import ContentError, raise_collected
-from kb.print.document import Assembler, stylesheet
+from kb.print.document import Assembler, PrintOptions, stylesheet
 from kb.print.render import RunReport, check_fonts, inputs_version, render_all
 from kb.print.targets import Target, targets_of
 
@@ -28,7 +29,7 @@ DEFAULT_FONTS = {"serif": "Noto Serif CJK SC", "sans": "Noto Sans CJK SC",
 
 #: label of the download button per PDF kind
 LINK_LABELS = {"chapter": "下载本章 PDF", "manual": "下载整本手册 PDF", "policy": "下载 PDF",
-               "course": "下载讲义 PDF"}
+               "course-trainee": "下载学员讲义 PDF", "course-trainer": "下载讲师版 PDF"}
 
 
 def plan_targets(catalog: Catalog, settings: KBSettings, audience: Level) -> list[Target]:
@@ -40,6 +41,21 @@ def plan_targets(catalog: Catalog, settings: KBSettings, audience: Level) -> lis
     if settings.pdf_only:
         targets = [t for t in targets if t.selected_by(settings.pdf_only)]
     return targets
+
+
+def document_references(catalog: Catalog) -> dict[str, str]:
+    """What a PDF prints after a link to a controlled document, by the page's URL:
+    ``XXZX-ZD-001 v1.2`` (a chapter: its manual's number, version and 第 N 章)."""
+    out: dict[str, str] = {}
+    for entry in catalog.entries:
+        meta = entry.meta
+        if isinstance(meta, ControlledMeta):
+            out[entry.url] = f"{meta.doc_id} v{meta.version}"
+        elif entry.type == "chapter" and entry.manual is not None \
+                and isinstance(entry.manual.meta, ControlledMeta) and entry.chapter is not None:
+            manual = entry.manual.meta
+            out[entry.url] = f"{manual.doc_id} v{manual.version} 第 {entry.chapter} 章"
+    return out
 
 
 def actions_html(links: list[tuple[str, str, str]], printable: bool = True) -> Markup:
@@ -62,6 +78,7 @@ class PrintBuild:
     audience: Level
     targets: list[Target] = field(default_factory=list)
     report: RunReport | None = None
+    references: dict[str, str] = field(default_factory=dict)  # page URL -> "doc_id vX.Y"
 
     @property
     def enabled(self) -> bool:
@@ -70,6 +87,7 @@ class PrintBuild:
     def plan(self, catalog: Catalog) -> None:
         """Decide this build's PDFs from the catalog."""
         self.targets = plan_targets(catalog, self.settings, self.audience)
+        self.references = document_references(catalog)
 
     def page_actions(self, repo_path: str, page_dest: str, documentish: bool) -> Markup | None:
         """Buttons of the page built from ``repo_path``; None for pages without any."""
@@ -77,7 +95,7 @@ class PrintBuild:
         if self.enabled:
             for target in self.targets:
                 if target.repo_path == repo_path:
-                    links.append((LINK_LABELS[target.kind], target.link_from(page_dest),
+                    links.append((LINK_LABELS[target.link_key], target.link_from(page_dest),
                                   target.output.rsplit("/", 1)[-1]))
             links += [(LINK_LABELS["manual"], t.link_from(page_dest), t.output.rsplit("/", 1)[-1])
                       for t in self.targets if t.kind == "manual"
@@ -89,6 +107,13 @@ class PrintBuild:
     def fonts(self) -> dict[str, str]:
         return {**DEFAULT_FONTS, **self.settings.pdf_fonts}
 
+    def options(self) -> PrintOptions:
+        """Paper, review copy, the uncontrolled-copy line, the audience, document numbers."""
+        return PrintOptions(paper=self.settings.pdf_paper, draft=self.settings.pdf_draft,
+                            uncontrolled=self.settings.pdf_uncontrolled,
+                            audience_label=CONFIDENTIALITY_LABELS[self.audience],
+                            references=self.references)
+
     def render(self, site_dir: str, site_url: str | None, organisation: str) -> RunReport | None:
         """Render (or reuse) every PDF of this build into ``site_dir``; fail with errors naming
         the pages."""
@@ -99,7 +124,9 @@ class PrintBuild:
             raise_collected(ContentError(t.repo_path, None, f"PDF font (extra.kb.{name})",
                                          expected, found)
                             for t in self.targets for name, expected, found in problems)
-        assembler = Assembler(site_dir, site_url, organisation, stylesheet(self.fonts()))
+        sans = next((f for f in fonts if f.family == self.fonts()["sans"]), fonts[0])
+        options = replace(self.options(), watermark_font=(sans.path, sans.index))
+        assembler = Assembler(site_dir, site_url, organisation, stylesheet(self.fonts()), options)
         documents, errors = [], []
         for target in self.targets:
             document, problems_ = assembler.document(target)
@@ -111,7 +138,8 @@ class PrintBuild:
         report, errors = render_all(documents, site_dir=site_dir, cache_dir=cache_dir,
                                     version=inputs_version(fonts),
                                     workers=self.settings.pdf_workers,
-                                    scope=None if self.settings.pdf_only else self.audience)
+                                    scope=None if self.settings.pdf_only else self.audience,
+                                    families=tuple(self.fonts().values()))
         raise_collected(errors)
         log.info("PDF: %d rendered in %.1f s, %d unchanged from the cache, %d unused removed "
                  "from it", len(report.rendered), report.seconds, len(report.reused),
@@ -119,16 +147,3 @@ class PrintBuild:
         self.report = report
         return report
 
-
-_last: PrintBuild | None = None
-
-
-def remember(build: PrintBuild) -> None:
-    """Make ``build`` the one ``kb pdf`` reads after running MkDocs (set by hooks/print.py)."""
-    global _last
-    _last = build
-
-
-def last_build() -> PrintBuild | None:
-    """The print state of the last build in this process, if any."""
-    return _last

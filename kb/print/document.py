@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import posixpath
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -39,6 +40,8 @@ OMIT_XPATH = " | ".join([
     # control block and banners: the cover and 修订记录 of the PDF carry that information
     ".//section[contains(concat(' ', @class, ' '), ' kb-control ')]",
     ".//div[contains(concat(' ', @class, ' '), ' kb-banner ')]",
+    # the level badge of pages without a control block: the PDF prints 密级 on every page
+    ".//div[contains(concat(' ', @class, ' '), ' kb-page-level ')]",
     # git "last updated" line (the build date without git) and the on-line revision table
     ".//*[contains(concat(' ', @class, ' '), ' kb-updated ')]",
     ".//*[contains(concat(' ', @class, ' '), ' kb-revision-record ')]",
@@ -46,6 +49,36 @@ OMIT_XPATH = " | ".join([
 ])
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "pdf"
+
+#: replaced when the PDF is rendered (not part of the cache key): when it was generated
+GENERATED = "@@KB-GENERATED@@"
+CREATED = "@@KB-CREATED@@"
+
+#: page size and the largest image that fits under a heading on one page (the page box less
+#: room for a heading and a caption)
+PAPER = {"A4": ("A4", "170mm"), "A5": ("A5", "115mm")}
+
+#: a table cell this short (characters) is never wrapped (公开, 信息中心运维部): the longest limit
+#: whose unwrapped columns leave room (at most NOWRAP_ROOM characters across the table)
+NOWRAP_CELL = (8, 6, 4)
+NOWRAP_ROOM = 36
+#: numbers, dates, phone numbers and codes in cells are kept on one line (010-8888-8001)
+_NUMBERISH = re.compile(r"[0-9A-Za-z][0-9A-Za-z.:/+-]*[0-9][0-9A-Za-z.:/+-]*")
+#: code blocks up to this many lines are kept on one page; longer ones may break
+KEEP_CODE_LINES = 20
+
+
+@dataclass(frozen=True)
+class PrintOptions:
+    """How this run prints: paper, review copy, the texts on every page, references."""
+
+    paper: str = "A4"
+    draft: bool = False
+    uncontrolled: str = "打印件为非受控文件，以网站现行版本为准"
+    audience_label: str | None = None  # 内部: the audience of the build (watermark)
+    watermark_font: tuple[str, int] | None = None  # font file and index drawing the watermark
+    #: site-relative URL of a controlled document's page -> "XXZX-ZD-001 v1.2"
+    references: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -73,6 +106,7 @@ class PrintDocument:
     target: Target
     html: str
     resources: list[str]  # site-relative paths of the images and other files it loads
+    compact_html: str | None = None  # cover and 目录 folded, record at the end (short documents)
 
     def digest(self, site_dir: str, extra: str = "") -> str:
         """A hash of everything the PDF depends on: the HTML, its files, ``extra`` (versions);
@@ -120,11 +154,13 @@ def stylesheet(fonts: dict[str, str]) -> str:
 class Assembler:
     """Builds :class:`PrintDocument` objects from a built site; reads each page once."""
 
-    def __init__(self, site_dir: str, site_url: str | None, organisation: str, css: str):
+    def __init__(self, site_dir: str, site_url: str | None, organisation: str, css: str,
+                 options: PrintOptions | None = None):
         self.site_dir = Path(site_dir)
         self.site_url = (site_url or "").rstrip("/") + "/" if site_url else None
         self.organisation = organisation
         self.css = css
+        self.options = options or PrintOptions()
         self._articles: dict[str, etree._Element] = {}
 
     # -- reading ------------------------------------------------------------------------
@@ -161,6 +197,7 @@ class Assembler:
                 continue
             anchor = anchors[section.url]
             errors += self._adapt(article, section, anchor, anchors, resources)
+            _edition(article, target.edition)
             header = target.title
             title_el = next(iter(article.iter("h1")), None)
             if title_el is not None:
@@ -178,17 +215,37 @@ class Assembler:
             levels = ("h1", "h2") if multi else ("h2", "h3")
             toc = [TocEntry(levels.index(h.tag) + 1, "#" + h.get("id", anchor), _text(h))
                    for h in article.iter(*levels) if h.get("id") or h.tag == "h1"]
+            if target.preface and not sections:  # 培训目标, 先修要求 under the title
+                _insert_preface(article, title_el, target.preface)
             body = "".join(lhtml.tostring(child, encoding="unicode") for child in article)
             body = (article.text or "") + body
             sections.append(PrintSection(anchor, Markup(body), toc))
         if errors:
             return None, errors
-        html = _environment().get_template("document.html").render(
+        options = self.options
+        paper, image_height = PAPER[options.paper]
+        page_url = urljoin(self.site_url, target.page_url) if self.site_url else None
+        watermark = [w for w in (f"{target.level_label}资料", options.audience_label and
+                                 f"{options.audience_label}版") if w] \
+            if target.level_label else []
+        if options.draft:
+            watermark.insert(0, "征求意见稿")
+        values = dict(
             target=target, sections=sections, css=self.css, organisation=self.organisation,
             header=css_string(target.title), footer_id=css_string(target.footer),
             marking=css_string(f"密级：{target.level_label}") if target.level_label else None,
-            chapter_pdf=target.kind == "chapter")
-        return PrintDocument(target, html, resources), []
+            chapter_pdf=target.kind == "chapter", paper=paper, image_height=image_height,
+            draft=options.draft, uncontrolled=css_string(
+                f"{options.uncontrolled} · 生成于 {GENERATED}" if options.uncontrolled
+                else f"生成于 {GENERATED}"),
+            generated=GENERATED, created=CREATED, page_url=page_url,
+            qr=Markup(qr_data_uri(page_url)) if page_url else None,
+            watermark=Markup(watermark_data_uri(" · ".join(watermark), options.watermark_font))
+            if watermark and options.watermark_font else None)
+        template = _environment().get_template("document.html")
+        html = template.render(compact=False, **values)
+        compact = template.render(compact=True, **values)
+        return PrintDocument(target, html, resources, compact), []
 
     def _adapt(self, article: etree._Element, section: Section, anchor: str,
                anchors: dict[str, str], resources: list[str]) -> list[ContentError]:
@@ -220,6 +277,7 @@ class Assembler:
             del element.attrib["name"]
         _unfold_tabs(article)
         _title_admonitions(article)
+        _paper_rules(article)
         return errors
 
     def _link(self, link: etree._Element, page_url: str, anchor: str,
@@ -245,10 +303,25 @@ class Assembler:
             fragment = unquote(parts.fragment)
             link.set("href", f"#{target_anchor}-{fragment}" if fragment else f"#{target_anchor}")
         elif self.site_url:
+            self._reference(link, target.lstrip("/"))
             link.set("href", urljoin(self.site_url, target.lstrip("/"))
                      + (f"#{parts.fragment}" if parts.fragment else ""))
         else:
+            self._reference(link, target.lstrip("/"))
             link.drop_tag()
+
+    def _reference(self, link: etree._Element, url: str) -> None:
+        """After a link to a controlled document: its number and version, as a paper copy
+        cannot follow the link (unless the link text already names the number)."""
+        reference = self.options.references.get(url) or self.options.references.get(
+            url.removesuffix("index.html"))
+        if not reference or reference.split()[0] in _text(link):
+            return
+        note = etree.Element("span", {"class": "kb-docref"})
+        note.text = f"（{reference}）"
+        note.tail = link.tail
+        link.tail = None
+        link.addnext(note)
 
     def _image(self, image: etree._Element, section: Section,
                resources: list[str]) -> ContentError | None:
@@ -275,6 +348,129 @@ class Assembler:
 
 def _text(element: etree._Element) -> str:
     return " ".join("".join(element.itertext()).split())
+
+
+def watermark_data_uri(text: str, font: tuple[str, int]) -> str:
+    """The diagonal watermark as a transparent PNG ``data:`` URI: an image, so the words do not
+    mix into the text a reader copies or searches (as rotated text in the page would)."""
+    import base64
+    import io
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    face = ImageFont.truetype(font[0], 96, index=font[1])
+    left, top, right, bottom = face.getbbox(text)
+    canvas = Image.new("RGBA", (right - left + 40, bottom - top + 40), (0, 0, 0, 0))
+    ImageDraw.Draw(canvas).text((20 - left, 20 - top), text, font=face,
+                                fill=(176, 0, 32, 30))
+    rotated = canvas.rotate(35, expand=True, resample=Image.Resampling.BICUBIC)
+    buffer = io.BytesIO()
+    rotated.save(buffer, "PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def qr_data_uri(url: str) -> str:
+    """A QR code of ``url`` as an SVG ``data:`` URI (segno), printed on covers."""
+    import segno
+
+    return segno.make(url, error="m").svg_data_uri(border=2, dark="#000")
+
+
+def _edition(article: etree._Element, edition: str | None) -> None:
+    """A course's trainee handout: quiz answers removed (space to write instead) and trainer
+    notes (``!!! trainer``) left out; the trainer's copy keeps both, answers marked."""
+    if edition is None:
+        return
+    quiz = article.xpath(".//details[contains(concat(' ', @class, ' '), ' question ')]"
+                         " | .//div[contains(concat(' ', @class, ' '), ' admonition ')]"
+                         "[contains(concat(' ', @class, ' '), ' question ')]")
+    for box in quiz:
+        title = next((c for c in box if isinstance(c.tag, str) and (
+            c.tag == "summary" or "admonition-title" in c.get("class", ""))), None)
+        answers = [c for c in box if c is not title]
+        if edition == "trainee":
+            for child in answers:
+                box.remove(child)
+            space = etree.SubElement(box, "div", {"class": "kb-answer-space"})
+            space.text = "答："
+        elif answers:
+            label = etree.Element("p", {"class": "kb-answer-label"})
+            label.text = "参考答案"
+            box.insert(box.index(answers[0]), label)
+        box.set("class", box.get("class", "") + " kb-quiz")
+    if edition == "trainee":
+        for note in article.xpath(".//*[contains(concat(' ', @class, ' '), ' trainer ')]"):
+            note.drop_tree()
+
+
+def _insert_preface(article: etree._Element, title: etree._Element | None,
+                    preface: tuple[tuple[str, tuple[str, ...]], ...]) -> None:
+    """培训目标 and 先修要求 of a course, right under its title."""
+    blocks = []
+    for heading, items in preface:
+        block = etree.Element("section", {"class": "kb-preface"})
+        head = etree.SubElement(block, "p", {"class": "kb-preface__title"})
+        head.text = heading
+        listing = etree.SubElement(block, "ul")
+        for item in items:
+            etree.SubElement(listing, "li").text = item
+        blocks.append(block)
+    if title is not None and title.getparent() is not None:
+        for block in reversed(blocks):
+            title.addnext(block)
+            block.tail, title.tail = title.tail, None
+    else:
+        for block in reversed(blocks):
+            article.insert(0, block)
+
+
+def _paper_rules(article: etree._Element) -> None:
+    """Table cells and code blocks: short cells and numbers never split, long code may break."""
+    for table in article.iter("table"):
+        rows = [[(cell, _text(cell)) for cell in row if cell.tag in ("td", "th")]
+                for row in table.iter("tr")]
+        limit = 0
+        for candidate in NOWRAP_CELL:
+            widths: dict[int, int] = {}
+            for row in rows:
+                for column, (_cell, text) in enumerate(row):
+                    if len(text) <= candidate:
+                        widths[column] = max(widths.get(column, 0), len(text))
+            if sum(widths.values()) <= NOWRAP_ROOM:
+                limit = candidate
+                break
+        for row in rows:
+            for cell, text in row:
+                if 0 < len(text) <= limit:
+                    cell.set("class", (cell.get("class", "") + " kb-nowrap").strip())
+                elif len(cell) == 0 and cell.text and _NUMBERISH.search(cell.text):
+                    _wrap_numbers(cell)
+    for block in article.xpath(".//div[contains(concat(' ', @class, ' '), ' highlight ')]"):
+        lines = "".join(block.itertext()).count("\n")
+        if lines <= KEEP_CODE_LINES:
+            block.set("class", block.get("class", "") + " kb-keep")
+
+
+def _wrap_numbers(cell: etree._Element) -> None:
+    """Put each number-like token of a text-only cell in a no-break span."""
+    text = cell.text or ""
+    cell.text = None
+    last = 0
+    previous: etree._Element | None = None
+    for match in _NUMBERISH.finditer(text):
+        before = text[last:match.start()]
+        if previous is None:
+            cell.text = before
+        else:
+            previous.tail = before
+        span = etree.SubElement(cell, "span", {"class": "kb-nobr"})
+        span.text = match.group(0)
+        previous = span
+        last = match.end()
+    if previous is None:
+        cell.text = text
+    else:
+        previous.tail = text[last:]
 
 
 def _unfold_tabs(article: etree._Element) -> None:

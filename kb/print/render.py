@@ -27,15 +27,22 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
+from kb import clock
 from kb.errors import ContentError
 from kb.print.cache import PdfCache
-from kb.print.document import PrintDocument
+from kb.print.document import CREATED, GENERATED, PrintDocument
 
 log = logging.getLogger("mkdocs.plugins.kb.pdf")
 
 #: bump when the output changes for the same inputs (renderer logic, not templates: those
 #: are part of the hashed HTML)
-RENDERER_VERSION = "1"
+RENDERER_VERSION = "2"
+
+#: accessible output: PDF/UA-1 (tagged structure, document title shown); the bookmarks pane opens
+PDF_OPTIONS = {"pdf_variant": "pdf/ua-1"}
+#: a document whose body takes at most this many pages is rendered again compact (cover and
+#: 目录 folded into its first page, the record at the end)
+SHORT_BODY_PAGES = 2
 
 
 @dataclass(frozen=True)
@@ -104,6 +111,10 @@ class Job:
     html: str
     site_dir: str
     cache_file: str
+    compact_html: str | None = None
+    families: tuple[str, ...] = ()  # the configured fonts: any other font in the PDF is an error
+    generated: str = ""  # 2026-11-27 10:30, printed on the PDF
+    created: str = ""  # ISO date-time, the PDF's CreationDate
 
 
 @dataclass
@@ -112,6 +123,7 @@ class Result:
     label: str
     pages: int = 0
     seconds: float = 0.0
+    compact: bool = False
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
@@ -156,8 +168,11 @@ def render_job(job: Job) -> Result:
     weasy.addHandler(collect)
     propagate, weasy.propagate = weasy.propagate, False
     try:
-        document = HTML(string=job.html, base_url=Path(job.site_dir).as_uri() + "/",
-                        url_fetcher=_fetcher(job.site_dir)).render()
+        document = _render(job, job.html)
+        if job.compact_html is not None and _body_pages(document) <= SHORT_BODY_PAGES:
+            collect.records.clear()  # the messages of the layout that is kept
+            document = _render(job, job.compact_html)
+            result.compact = True
         result.pages = len(document.pages)
         for record in collect.records:
             text = record.getMessage()
@@ -165,8 +180,13 @@ def render_job(job: Job) -> Result:
         if not result.errors:
             Path(job.cache_file).parent.mkdir(parents=True, exist_ok=True)
             partial = f"{job.cache_file}.{os.getpid()}.part"
-            document.write_pdf(partial)
-            os.replace(partial, job.cache_file)
+            try:
+                document.write_pdf(partial, finisher=_finisher(job.families), **PDF_OPTIONS)
+            except _FontFallback as exc:
+                result.errors.append(str(exc))
+                Path(partial).unlink(missing_ok=True)
+            else:
+                os.replace(partial, job.cache_file)
     except Exception as exc:  # noqa: BLE001 - reported against the page, the build then fails
         result.errors.append(f"{type(exc).__name__}: {exc}")
     finally:
@@ -174,6 +194,48 @@ def render_job(job: Job) -> Result:
         weasy.propagate = propagate
     result.seconds = time.perf_counter() - started
     return result
+
+
+class _FontFallback(Exception):
+    """Text was set in a font that was not configured (a glyph missing from the CJK fonts)."""
+
+
+def _render(job: Job, html: str):  # type: ignore[no-untyped-def]  # weasyprint.Document
+    from weasyprint import HTML
+
+    filled = html.replace(GENERATED, job.generated).replace(CREATED, job.created)
+    return HTML(string=filled, base_url=Path(job.site_dir).as_uri() + "/",
+                url_fetcher=_fetcher(job.site_dir)).render()
+
+
+def _body_pages(document) -> int:  # type: ignore[no-untyped-def]
+    """Pages from the one where the first section (``#s1``) starts to the end."""
+    for index, page in enumerate(document.pages):
+        if "s1" in page.anchors:
+            return len(document.pages) - index
+    return len(document.pages)
+
+
+def _finisher(families: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    """Checks the fonts of the finished PDF (a fallback font means a glyph is missing from the
+    configured ones: an error, not a silently different look) and opens the bookmarks pane."""
+    def finish(document, pdf) -> None:  # type: ignore[no-untyped-def]
+        if families:
+            allowed = {f.lower() for f in families}
+            other = [font for font in document.fonts.values()
+                     if font.family.lower() not in allowed]
+            if other:
+                names = sorted({font.family for font in other})
+                chars = sorted({c for font in other for c in font.to_unicode.values()
+                                if isinstance(c, str)})
+                shown = " ".join(f"{c!r} (U+{ord(c[0]):04X})" for c in chars[:12] if c)
+                raise _FontFallback(
+                    f"text set in a fallback font ({', '.join(names)}): {shown or 'characters'} "
+                    f"missing from the configured fonts ({', '.join(families)}); use "
+                    "characters they have (or an image)")
+        if "Outlines" in pdf.catalog:
+            pdf.catalog["PageMode"] = "/UseOutlines"
+    return finish
 
 
 # --------------------------------------------------------------------------- pool and cache
@@ -192,8 +254,8 @@ class RunReport:
 
 
 def render_all(documents: list[PrintDocument], *, site_dir: str, cache_dir: str,
-               version: str, workers: int = 0,
-               scope: str | None = None) -> tuple[RunReport, list[ContentError]]:
+               version: str, workers: int = 0, scope: str | None = None,
+               families: tuple[str, ...] = ()) -> tuple[RunReport, list[ContentError]]:
     """Bring every document's PDF into the site, rendering only those not in the cache.
     ``scope`` (the audience) names a complete build: the keys it used are recorded and the
     cache is pruned of what no scope's last build used (:mod:`kb.print.cache`)."""
@@ -202,7 +264,7 @@ def render_all(documents: list[PrintDocument], *, site_dir: str, cache_dir: str,
     report = RunReport()
     keys = [doc.digest(site_dir, version) for doc in documents]
     with cache.in_use():
-        errors = _render_missing(documents, keys, cache, site_dir, workers, report)
+        errors = _render_missing(documents, keys, cache, site_dir, workers, report, families)
     if scope is not None and not errors:
         cache.record(scope, keys)
         report.pruned = len(cache.prune() or [])
@@ -213,16 +275,21 @@ def render_all(documents: list[PrintDocument], *, site_dir: str, cache_dir: str,
 
 
 def _render_missing(documents: list[PrintDocument], keys: list[str], cache: PdfCache,
-                    site_dir: str, workers: int, report: RunReport) -> list[ContentError]:
+                    site_dir: str, workers: int, report: RunReport,
+                    families: tuple[str, ...] = ()) -> list[ContentError]:
     """Render the documents missing from the cache; copy them all into the site."""
     errors: list[ContentError] = []
+    moment = clock.now()
+    generated = moment.strftime("%Y-%m-%d %H:%M")
+    created = moment.astimezone().isoformat(timespec="seconds")
     jobs: list[tuple[PrintDocument, Job]] = []
     cached_files = [cache.path(key) for key in keys]
     for doc, key, cached in zip(documents, keys, cached_files):
         if cached.is_file():
             report.reused.append(doc.target.output)
         else:
-            jobs.append((doc, Job(key, doc.target.repo_path, doc.html, site_dir, str(cached))))
+            jobs.append((doc, Job(key, doc.target.repo_path, doc.html, site_dir, str(cached),
+                                  doc.compact_html, families, generated, created)))
     results = _run([job for _, job in jobs], workers)
     for (doc, _job), result in zip(jobs, results):
         for warning in result.warnings:

@@ -27,6 +27,9 @@ KIND_LABELS: dict[str, str] = {
     "course": "培训讲义",
 }
 
+#: a course's two PDFs: the trainee handout and the trainer's copy
+EDITION_LABELS: dict[str, str] = {"trainee": "（学员版）", "trainer": "（讲师版）"}
+
 
 @dataclass(frozen=True)
 class Section:
@@ -57,10 +60,26 @@ class Target:
     keywords: tuple[str, ...] = ()
     preface: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (heading, items) before the body
     history: tuple[tuple[str, str, str, str], ...] = ()  # 修订记录: version, date, summary, approver
+    edition: str | None = None  # a course: "trainee" (answers removed) or "trainer" (answers, notes)
 
     @property
     def kind_label(self) -> str:
-        return KIND_LABELS[self.kind]
+        return KIND_LABELS[self.kind] + EDITION_LABELS.get(self.edition or "", "")
+
+    @property
+    def link_key(self) -> str:
+        """Which download button links this PDF (:data:`kb.print.LINK_LABELS`)."""
+        return f"{self.kind}-{self.edition}" if self.edition else self.kind
+
+    @property
+    def controlled(self) -> bool:
+        """A controlled document (policy, manual, chapter): not a training handout."""
+        return self.kind != "course"
+
+    @property
+    def page_url(self) -> str:
+        """Site-relative URL of the page the PDF is made from (a manual: its index)."""
+        return self.sections[0].url
 
     @property
     def level_label(self) -> str | None:
@@ -117,6 +136,7 @@ def _controlled_cover(meta: ControlledMeta, level: Level) -> tuple[tuple[str, st
         (f"{FIELD_LABELS['author']} / {FIELD_LABELS['reviewer']} / {FIELD_LABELS['approver']}",
          " / ".join(x or "—" for x in (meta.author, meta.reviewer, meta.approver))),
         (FIELD_LABELS["confidentiality"], CONFIDENTIALITY_LABELS[level]),
+        (FIELD_LABELS["next_review"], chinese_date(meta.review_due)),
     ]
     return tuple((label, value) for label, value in rows if value)
 
@@ -180,11 +200,14 @@ def targets_of(catalog: Catalog, audience: Level) -> list[Target]:
             preface = [(FIELD_LABELS["objectives"], tuple(meta.objectives))]
             if meta.prerequisites:
                 preface.append((FIELD_LABELS["prerequisites"], tuple(meta.prerequisites)))
-            out.append(Target(
-                "course", entry.repo_path, entry.file.dest_uri,  # type: ignore[union-attr]
-                _output(entry, _file_name(meta.course_code, entry.repo_path)), meta.title, None,
-                _course_cover(meta, entry.level), meta.course_code, entry.level,
-                (_section(entry),), meta.trainer, tuple(meta.tags), tuple(preface)))
+            for edition, stem in (("trainee", meta.course_code),
+                                  ("trainer", f"{meta.course_code}-trainer")):
+                out.append(Target(
+                    "course", entry.repo_path, entry.file.dest_uri,  # type: ignore[union-attr]
+                    _output(entry, _file_name(stem, entry.repo_path)), meta.title, None,
+                    _course_cover(meta, entry.level), meta.course_code, entry.level,
+                    (_section(entry),), meta.trainer, tuple(meta.tags), tuple(preface),
+                    edition=edition))
     return out
 
 

@@ -363,6 +363,8 @@ def plan(parsed: ParsedQuery, lexicon: Lexicon, df, expand) -> Plan:
         seen_alt: set[str] = set()
         alts = [a for a in alts if not (a[0] in seen_alt or seen_alt.add(a[0]))]
         found_alts = [a for a in (alternative(*t) for t in alts) if a is not None]
+        if hanzi and found_alts and found_alts[0].text == surface:
+            found_alts[0].pinyin = False  # the word it spells is searched itself, titles too
         if not found_alts:
             continue
         weight = SINGLE_CHAR_WEIGHT if len(surface) == 1 and has_cjk(surface) else 1.0

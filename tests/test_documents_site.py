@@ -182,6 +182,29 @@ def test_drafts_and_reviews_leave_no_trace_on_the_staff_site(site: Path) -> None
             assert not [m for m in markers if m in text], path
 
 
+def test_drafts_are_found_by_search_only_in_preview(site: Path, preview_site: Path,
+                                                   tmp_path: Path) -> None:
+    """Search never shows a draft outside preview: an index of the staff site has no trace of
+    it; one of the preview site finds it, marked draft (copies indexed here: this project has
+    no search hook)."""
+    import shutil
+
+    from search import SearchEngine, build_index
+
+    engines = {}
+    for name, built in (("staff", site), ("preview", preview_site)):
+        copy = tmp_path / name
+        shutil.copytree(built, copy)
+        build_index(copy, cache_dir=tmp_path / "cache", procs=1)
+        engines[name] = SearchEngine(copy)
+    staff = engines["staff"].search("草稿制度XYZ", size=100)
+    assert staff.total > 0 and staff.partial is not None and "xyz" in staff.partial["missing"]
+    assert not [h for h in staff.hits if h["doc_id"] == "XXZX-ZD-006" or h["status"] == "draft"]
+    assert "XXZX-ZD-006" not in [h["doc_id"] for h in engines["staff"].search("XXZX-ZD-006").hits]
+    hits = engines["preview"].search("草稿制度XYZ").hits
+    assert hits and hits[0]["doc_id"] == "XXZX-ZD-006" and hits[0]["status"] == "draft"
+
+
 def test_preview_shows_drafts_with_a_banner(preview_site: Path) -> None:
     """With KB_PREVIEW=1 drafts are built, marked as preview and listed in the register."""
     assert banner_kinds(preview_site, "policies/draft") == {"preview"}

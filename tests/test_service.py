@@ -551,6 +551,7 @@ def urls(data: dict) -> list[str]:
     ("重置密码", "about/#获取账号", 3),
     ("mima", "policies/accounts-passwords/", 3),  # pinyin without the input method
     ("密码", "policies/accounts-passwords/", 1),  # the policy (口令) before a manual's mention
+    ("vpn shezhi", "manuals/vpn/", 1),  # pinyin of an everyday verb beside a topic word
     ("xxzx-zd-3", "policies/software/", 1),  # lower case, number without its zeros
     ("ZD-012", "policies/backup-recovery/", 1),  # the short code
 ])

@@ -36,6 +36,11 @@ DEMO_OUT = ROOT / "bench" / "out" / "demo-eval"
 DEMO_QUERIES = ROOT / "bench" / "demo-queries.tsv"
 HELDOUT_QUERIES = ROOT / "bench" / "tldr-heldout-queries.tsv"
 FRESH_QUERIES = ROOT / "bench" / "tldr-fresh-queries.tsv"
+BLIND2_QUERIES = ROOT / "bench" / "tldr-blind2-queries.tsv"
+DEMO_BLIND_QUERIES = ROOT / "bench" / "demo-blind-queries.tsv"
+ITKB_PAGES = ROOT / "bench" / "corpora" / "itkb-zh"
+ITKB_QUERIES = ROOT / "bench" / "itkb-queries.tsv"
+ITKB_OUT = ROOT / "bench" / "out" / "itkb-eval"
 DEMO_TODAY = "2026-11-27"
 BIN = Path(sys.executable).parent
 
@@ -46,6 +51,9 @@ theme:
   name: material
   language: zh
   font: false
+exclude_docs: |
+  README.md
+  DONE
 """
 
 
@@ -133,15 +141,30 @@ def main(argv: list[str] | None = None) -> int:
                     help="also report the held-out tldr-zh set (bench/tldr-heldout-queries.tsv)")
     ap.add_argument("--fresh", action="store_true",
                     help="also report the blind tldr-zh set (bench/tldr-fresh-queries.tsv)")
+    ap.add_argument("--blind", action="store_true",
+                    help="also report the blind sets: tldr blind2, demo blind and itkb-zh "
+                         "(an independent hospital IT KB built as a plain Material site)")
+    ap.add_argument("--all", action="store_true", help="every set: dev, held-out, fresh, "
+                    "blind2, demo, demo blind, itkb")
     args = ap.parse_args(argv)
+    if args.all:
+        args.demo = args.heldout = args.fresh = args.blind = True
     site = args.site or build_site(OUT, PAGES, args.rebuild)
     runs = [("tldr-zh", site, args.queries)]
     if args.heldout:
         runs.append(("tldr held-out", site, HELDOUT_QUERIES))
     if args.fresh:
         runs.append(("tldr fresh", site, FRESH_QUERIES))
-    if args.demo:
-        runs.append(("demo KB", build_demo(DEMO_OUT, args.rebuild), DEMO_QUERIES))
+    if args.blind:
+        runs.append(("tldr blind2", site, BLIND2_QUERIES))
+    if args.demo or args.blind:
+        demo = build_demo(DEMO_OUT, args.rebuild)
+        if args.demo:
+            runs.append(("demo KB", demo, DEMO_QUERIES))
+        if args.blind:
+            runs.append(("demo blind", demo, DEMO_BLIND_QUERIES))
+    if args.blind:
+        runs.append(("itkb-zh", build_site(ITKB_OUT, ITKB_PAGES, args.rebuild), ITKB_QUERIES))
     indexed: set[Path] = set()
     for name, where, queries in runs:
         if not args.no_index and where not in indexed:
@@ -149,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
             indexed.add(where)
         r = evaluate(where, load_queries(queries), args.verbose)
         print(
-            f"{name}: {r['queries']} queries  top-1 {r['top1']:.1%}  recall@5 "
+            f"{name:14} {r['queries']:3} queries  top-1 {r['top1']:.1%}  recall@5 "
             f"{r['recall5']:.1%}  MRR@10 {r['mrr10']:.3f}  (batch {r['batch_seconds']:.1f}s)"
         )
     return 0

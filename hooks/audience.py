@@ -15,19 +15,20 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
 from kb.audience import filter as kb_audience
-from kb.content import catalog as kb_catalog
-from kb.config import KBSettings, audience, kb_settings
-from kb.content.roots import ContentRoots
+from kb import buildstate
+from kb.audience.filter import AudienceState
+from kb.content.slots import slots
 
-_settings: KBSettings | None = None
+
+def _state(config: MkDocsConfig) -> AudienceState:
+    return buildstate.of(config).part(AudienceState)
 
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
-    """Register the restricted-link rewriter once; start this build's state."""
-    global _settings
-    _settings = kb_settings(config)
-    state = kb_audience.state()
-    state.reset(audience(), ContentRoots.from_config(config, _settings))
+    """Register the restricted-link rewriter of this build's audience state."""
+    build = buildstate.of(config)
+    state = _state(config)
+    state.reset(build.audience, build.roots)
     if not any(isinstance(e, kb_audience.RestrictedLinkExtension)
                for e in config.markdown_extensions):
         config.markdown_extensions.append(  # type: ignore[arg-type]
@@ -37,41 +38,38 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
 
 def on_pre_build(*, config: MkDocsConfig) -> None:
     """Drop a search index the site folder kept from a build for another audience."""
-    kb_audience.clear_other_audience(config.site_dir, audience())
+    kb_audience.clear_other_audience(config.site_dir, buildstate.of(config).audience)
 
 
 def on_page_markdown(markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
     """Tell the restricted-link rewriter which page is being rendered."""
-    kb_audience.state().page = page.file
+    _state(config).page = page.file
     return markdown
 
 
 def on_page_content(html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
     """Restrict links to left-out pages written as raw HTML (Markdown links are done already)."""
-    return kb_audience.restrict_html(html, page.file)
+    return kb_audience.restrict_html(html, page.file, _state(config))
 
 
 def on_page_context(context: dict[str, Any], *, page: Page, config: MkDocsConfig,
                     nav: Navigation) -> dict[str, Any]:
     """Level badge above pages that have no document-control block (it shows the level)."""
-    assert _settings is not None
-    catalog = kb_catalog.current()
+    build = buildstate.of(config)
+    catalog = build.catalog
     entry = catalog.by_src_uri(page.file.src_uri)
     if entry is not None and entry.controlled is not None:
         return context
-    state = kb_audience.state()
-    repo_path = state.roots.repo_path(page.file) if state.roots else page.file.src_uri
-    level = kb_audience.page_level(page.file.src_uri, page.file.url, repo_path, catalog,
-                                   _settings, page.meta.get("confidentiality"))
-    top = getattr(page, "kb_top", None) or []
-    top.insert(0, kb_audience.level_banner(level))
-    page.kb_top = top  # type: ignore[attr-defined]
+    level = kb_audience.page_level(page.file.src_uri, page.file.url,
+                                   build.roots.repo_path(page.file), catalog, build.settings,
+                                   page.meta.get("confidentiality"))
+    slots(page).top.insert(0, kb_audience.level_banner(level))
     return context
 
 
 def on_post_build(*, config: MkDocsConfig) -> None:
     """List the restricted links (INFO) and write the report outside the site."""
-    assert _settings is not None
-    kb_audience.write_report(kb_audience.report_path(config, _settings, audience()),
-                             config.site_dir)
-    kb_audience.mark_site(config.site_dir, audience())
+    build = buildstate.of(config)
+    kb_audience.write_report(kb_audience.report_path(config, build.settings, build.audience),
+                             config.site_dir, _state(config))
+    kb_audience.mark_site(config.site_dir, build.audience)

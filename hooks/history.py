@@ -11,19 +11,20 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
-from kb.config import kb_settings
+from kb import buildstate
 from kb.versions.site import HistorySite
-from kb.content.roots import ContentRoots
 
 CSS_URI = "assets/stylesheets/kb-history.css"
-_site: HistorySite | None = None
+
+
+def _site(config: MkDocsConfig) -> HistorySite:
+    build = buildstate.of(config)
+    return build.part(HistorySite, lambda: HistorySite(build.roots, build.settings))
 
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
-    """Start a fresh build state; link the feature's stylesheet."""
-    global _site
-    settings = kb_settings(config)
-    _site = HistorySite(ContentRoots.from_config(config, settings), settings)
+    """Start this build's history state; link the feature's stylesheet."""
+    _site(config)
     if CSS_URI not in config.extra_css:
         config.extra_css.append(CSS_URI)
     return config
@@ -31,21 +32,18 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
 
 def on_files(files: Files, *, config: MkDocsConfig) -> Files:
     """Gather git data (one pass); add archived versions and comparisons to the site."""
-    assert _site is not None
     css = package_files("kb").joinpath("assets/history.css").read_text("utf-8")
     if files.get_file_from_path(CSS_URI) is None:
         files.append(File.generated(config, CSS_URI, content=css))
-    return _site.on_files(files, config)
+    return _site(config).on_files(files, config)
 
 
 def on_page_content(html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
     """Banner, comparison, 修订记录, last updated line and meta tags."""
-    assert _site is not None
-    return _site.on_page_content(html, page)
+    return _site(config).on_page_content(html, page)
 
 
 def on_page_context(context: dict, *, page: Page, config: MkDocsConfig, nav: object) -> dict:
     """The home page's recently updated list (every page's title is known by now)."""
-    assert _site is not None
-    _site.on_page_context(page)
+    _site(config).on_page_context(page)
     return context

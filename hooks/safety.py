@@ -17,18 +17,24 @@ from mkdocs.plugins import event_priority
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
+from kb import buildstate
 from kb.publish import headers
 from kb.content.sanitize import clean_html, escape_meta
 
 log = logging.getLogger("mkdocs.plugins.kb.safety")
 
-_allowed: list[str] = []
+
+class AllowedScripts(list):
+    """Hashes of the inline scripts the theme prints on this build's pages."""
+
+
+def _allowed(config: MkDocsConfig) -> AllowedScripts:
+    return buildstate.of(config).part(AllowedScripts)
 
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
     """One storage scope for Material's head script on every page (one hash for the CSP)."""
     headers.fix_scope(config)
-    _allowed.clear()
     return config
 
 
@@ -48,12 +54,13 @@ def on_page_content(html: str, *, page: Page, config: MkDocsConfig, files: Files
 def on_env(env: Environment, *, config: MkDocsConfig, files: Files) -> Environment:
     """The inline scripts the theme prints on this build's pages: the CSP's allow-list."""
     urls = [f.url for f in files.documentation_pages()]
-    _allowed[:] = headers.theme_script_hashes(env, config, headers.base_urls(urls, config))
+    _allowed(config)[:] = headers.theme_script_hashes(env, config,
+                                                      headers.base_urls(urls, config))
     return env
 
 
-def _check(output: str, where: str) -> None:
-    extra = headers.unexpected_scripts(output, _allowed)
+def _check(output: str, where: str, config: MkDocsConfig) -> None:
+    extra = headers.unexpected_scripts(output, _allowed(config))
     if extra:
         log.warning("%s: inline script that neither the theme nor kb ships (blocked by the "
                     "site's Content-Security-Policy): %s", where,
@@ -62,16 +69,16 @@ def _check(output: str, where: str) -> None:
 
 def on_post_page(output: str, *, page: Page, config: MkDocsConfig) -> str:
     """Report a page that carries an inline script the policy does not allow."""
-    _check(output, page.file.src_uri)
+    _check(output, page.file.src_uri, config)
     return output
 
 
 def on_post_template(output_content: str, *, template_name: str, config: MkDocsConfig) -> str:
     """The same for theme pages such as ``404.html``."""
-    _check(output_content, template_name)
+    _check(output_content, template_name, config)
     return output_content
 
 
 def on_post_build(*, config: MkDocsConfig) -> None:
     """Write the site's headers for ``kb serve`` and nginx (``SITE_DIR/.kb-headers/``)."""
-    headers.write(config.site_dir, _allowed)
+    headers.write(config.site_dir, _allowed(config))

@@ -10,22 +10,26 @@ from pathlib import Path
 
 from mkdocs.config.defaults import MkDocsConfig
 
+from kb import buildstate
 from search.mkdocs import fallback as search_fallback
 
-_active = False
+
+class FallbackActive:
+    """Whether this build writes the theme's index from ours (set in on_config)."""
+
+    active = False
 
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
     """Take over Material's indexing when our search index hook is configured too."""
-    global _active
     ours = any(Path(str(h)).name == "search_index.py" for h in config.hooks)
-    _active = ours and search_fallback.install(config)
+    buildstate.of(config).part(FallbackActive).active = ours and search_fallback.install(config)
     return config
 
 
 def on_post_build(*, config: MkDocsConfig) -> None:
     """Write ``search/search_index.json`` from ``SITE_DIR/.search-index``."""
-    if _active:
+    if buildstate.of(config).part(FallbackActive).active:
         from search import index_dir_for
 
         search_fallback.write(config, index_dir_for(config.site_dir))

@@ -17,35 +17,51 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
+from kb import buildstate
 from search.mkdocs.background import BackgroundIndex, wanted
+from kb.content.slots import slots
 
 log = logging.getLogger("mkdocs.plugins.kb.search")
 
-#: this build's background worker, between on_files and on_post_build
-_background: BackgroundIndex | None = None
+
+class Background:
+    """This build's background worker, between on_files and on_post_build; closed when the
+    build fails or the server stops (:meth:`kb.buildstate.BuildState.when_done`)."""
+
+    def __init__(self) -> None:
+        self.index: BackgroundIndex | None = None
+
+    def close(self) -> None:
+        if self.index is not None:
+            self.index.close()
+            self.index = None
 
 
-def _close() -> None:
-    global _background
-    if _background is not None:
-        _background.close()
-        _background = None
+def _background(config: MkDocsConfig) -> Background:
+    build = buildstate.of(config)
+
+    def make() -> Background:
+        background = Background()
+        build.when_done(background.close)
+        return background
+
+    return build.part(Background, make)
 
 
 def on_files(files: Files, *, config: MkDocsConfig) -> Files:
     """Start the background worker on a cold build (no index of the current analysis in the
     site folder) of more than a few pages."""
-    global _background
     from search.mkdocs import fallback as search_fallback
     from search.indexer import needs_stage, stage_dir_for
 
-    _close()
+    holder = _background(config)
+    holder.close()
     pages = len(files.documentation_pages())
     if wanted(pages) and needs_stage(config.site_dir):
         background = BackgroundIndex(stage_dir_for(config.site_dir), pages=pages,
                                      fallback=search_fallback.wanted(config))
         try:
-            _background = background.start()
+            holder.index = background.start()
         except OSError as exc:  # no worker only costs time: the index is written after the build
             background.close()
             log.warning("search: no background indexing (%s)", exc)
@@ -57,32 +73,40 @@ def on_page_context(context, *, page, config, nav):
     archive listings, tag index) with ``<meta name="kb:noindex">`` so the indexer skips them."""
     from search.extract import noindex_tag
 
-    head = getattr(page, "kb_head", None) or []
+    head = slots(page).head
     tag = noindex_tag(page.meta, head)
     if tag:
         head.append(tag)
-        page.kb_head = head  # type: ignore[attr-defined]
     return context
+
+
+def on_page_content(html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+    """The results page gets its help for searches that find nothing (extra.kb)."""
+    from kb.config import kb_settings
+    from search.mkdocs.help import add_help
+
+    return add_help(html, kb_settings(config))
 
 
 def on_post_page(output: str, *, page: Page, config: MkDocsConfig) -> str:
     """Hand the page's final HTML to the background worker."""
-    if _background is not None:
-        _background.submit(page.file.dest_uri, output)
+    background = _background(config).index
+    if background is not None:
+        background.submit(page.file.dest_uri, output)
     return output
 
 
 def on_post_build(*, config: MkDocsConfig) -> None:
     """Index every page of the built site (taking the worker's stage when it completed it);
     a failure stops the build (the old index stays)."""
-    global _background
     from search import build_index
 
+    holder = _background(config)
     stage = None
-    if _background is not None:
-        if _background.finish():
-            stage = _background.stage
-        _background = None
+    if holder.index is not None:
+        if holder.index.finish():
+            stage = holder.index.stage
+        holder.index = None
     try:
         info = build_index(config.site_dir, stage=stage)
     except (OSError, ValueError) as exc:
@@ -91,10 +115,3 @@ def on_post_build(*, config: MkDocsConfig) -> None:
              info.build_id)
 
 
-def on_build_error(*, error: Exception) -> None:
-    """Never leave the worker or a half-written stage behind."""
-    _close()
-
-
-def on_shutdown() -> None:
-    _close()

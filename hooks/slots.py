@@ -1,6 +1,6 @@
-"""Hook: place the fragments other hooks put in ``page.kb_top`` below the page title.
+"""Hook: place the fragments other hooks put in the page's top slot below the page title.
 
-Listed after every hook that fills ``page.kb_top`` in ``on_page_context``.
+Runs after every hook that fills ``slots(page).top`` in ``on_page_context`` (priority -100).
 """
 
 from __future__ import annotations
@@ -8,17 +8,19 @@ from __future__ import annotations
 from typing import Any
 
 from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.plugins import event_priority
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
-from kb.content.slots import place_top
+from kb.content.slots import place_top, slots
 
 
+@event_priority(-100)  # last on_page_context: after every hook that fills the top slot
 def on_page_context(context: dict[str, Any], *, page: Page, config: MkDocsConfig,
                     nav: Navigation) -> dict[str, Any]:
-    """Move ``page.kb_top`` into the page content, right below the ``<h1>``."""
-    fragments = getattr(page, "kb_top", None) or []
-    if fragments and page.content is not None:
-        page.content = place_top(page.content, fragments)
-        page.kb_top = []  # type: ignore[attr-defined]
+    """Move the top slot into the page content, right below the ``<h1>``."""
+    top = slots(page).top
+    if top and page.content is not None:
+        page.content = place_top(page.content, top)
+        top.clear()
     return context

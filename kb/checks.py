@@ -172,17 +172,13 @@ def version_discipline(config_file: Path, base: str) -> list[Problem]:
 
 def review_report(run: BuildRun) -> list[Problem]:
     """Controlled documents overdue or due soon for review (information only)."""
-    try:
-        from kb.content import catalog as catalog_mod
-        from kb.config import kb_settings
-        from kb.documents.control import ReviewState
-        catalog = catalog_mod.current()
-    except (ImportError, RuntimeError):
-        return []
-    from kb import clock
+    from kb import buildstate, clock
+    from kb.documents.control import ReviewState
 
-    assert run.config is not None
-    settings = kb_settings(run.config)
+    if run.config is None or not buildstate.of(run.config).has_catalog:
+        return []  # the build stopped before its catalog was made
+    state = buildstate.of(run.config)
+    catalog, settings = state.catalog, state.settings
     today = clock.today()
     out = []
     for entry in catalog.of_type("policy", "manual"):

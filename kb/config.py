@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from mkdocs.exceptions import PluginError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 Level = Literal["public", "internal", "confidential"]
 LEVELS: tuple[Level, ...] = ("public", "internal", "confidential")
@@ -75,6 +75,14 @@ class KBSettings(BaseModel):
                                  "mono": "Noto Sans Mono CJK SC"},
         description="font families of PDFs (fontconfig names): serif body, sans headings, mono",
     )
+    popular_searches: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                                            max_length=40)]] = Field(
+        default_factory=list, max_length=12,
+        description="searches offered on the results page when nothing is found")
+    helpdesk: str = Field(
+        "", max_length=200,
+        description="how to reach the helpdesk, shown when a search finds nothing "
+                    "(e.g. 信息中心服务台：电话 8000)")
     pdf_only: list[str] = Field(
         default_factory=list, description="render only the PDFs of these source paths (kb pdf)")
     pdf_paper: Literal["A4", "A5"] = Field("A4", description="paper size of PDFs (kb pdf --paper)")

@@ -25,23 +25,19 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
-from itertools import pairwise
-from pickle import dumps
 
-from whoosh.formats import Positions
 from whoosh.lang.porter import stem as _porter
-from whoosh.system import pack_uint
 
 from search.lexicon import segmenter
-from search.text import CJK, normalize
+from search.whoosh_compat import encode_count, encode_positions
+from search.text import CJK, CJK_CHAR, normalize
 
 #: bump when the analysis output changes, so cached analyses are recomputed
 ANALYSIS_VERSION = "8"
 
 _RUN = re.compile(rf"([{CJK}]+)|([a-z0-9]+(?:[._\-][a-z0-9]+)*[+#]*)")
 _SEP = re.compile(r"[._\-]")
-_IS_CJK = re.compile(rf"[{CJK}]")
-_POSITIONS = Positions()
+_IS_CJK = CJK_CHAR
 
 Token = tuple[str, int]  # (term, position)
 
@@ -170,21 +166,7 @@ Posting = tuple[bytes, int, float, bytes]
 
 @lru_cache(maxsize=4096)
 def _count_value(freq: int) -> bytes:
-    return pack_uint(freq)
-
-
-@lru_cache(maxsize=1 << 16)
-def _one_position(pos: int) -> bytes:
-    return _POSITIONS.encode([pos])
-
-
-def _positions_value(plist: list[int]) -> bytes:
-    """Whoosh's ``Positions`` encoding of sorted positions: count, then pickled deltas."""
-    if len(plist) == 1:
-        return _one_position(plist[0])
-    deltas = [plist[0]]
-    deltas.extend([b - a for a, b in pairwise(plist)])
-    return pack_uint(len(deltas)) + dumps(deltas, 2)
+    return encode_count(freq)
 
 
 def postings(tokens: Iterable[Token], positions: bool = False) -> list[Posting]:
@@ -200,7 +182,7 @@ def postings(tokens: Iterable[Token], positions: bool = False) -> list[Posting]:
     for term, plist in poses.items():
         plist.sort()
         n = len(plist)
-        out.append((term.encode("utf-8"), n, float(n), _positions_value(plist)))
+        out.append((term.encode("utf-8"), n, float(n), encode_positions(plist)))
     return out
 
 

@@ -9,6 +9,7 @@ some; an exact title or ``doc_id`` match comes first. Pages are ranked by their 
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -17,7 +18,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 
 from search.indexer import LEXICON_FILE, BuildInfo, index_dir_for, read_build_info
-from search.matching import Lexicon, Plan, plan
+from search.matching import Concept, Lexicon, Plan, alternative, plan
 from search.query import ParsedQuery, parse
 from search.scoring import Scorer
 from search.snippets import highlight
@@ -28,6 +29,12 @@ ARCHIVED_VALUES = {"1", "true", "yes", "all", "include", "only"}
 #: page score = best section + SECTION_DAMP · (2nd section + SECTION_DAMP · (3rd …)): a page
 #: that answers the query in several sections outranks one with a single equally good section
 SECTION_DAMP = 0.2
+#: page score × this by the page's lifecycle status: a document in force before the version it
+#: replaced, a retired document or an expired notice (both still found, marked, lower)
+STATUS_FACTOR = {"effective": 1.1, "superseded": 0.3, "retired": 0.3, "expired": 0.7}
+#: a short document code in a query (``zd-12``, ``xxzx-zd-3``): letters-digits, digits compared
+#: as numbers against the index's doc_ids
+_DOC_CODE = re.compile(r"(?<![\w-])((?:[a-z]{1,8}-)+)0*(\d{1,4})(?![\w-])")
 
 
 @dataclass
@@ -43,6 +50,9 @@ class SearchResponse:
     page: int = 1
     size: int = 10
     build_id: str = ""
+    #: when no page matched every word: ``{"words": [...], "missing": [...], "found": [...]}``
+    #: (the query's words, those the first results lack and have): "未找到同时包含…的结果"
+    partial: dict[str, list[str]] | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -64,6 +74,24 @@ class _Generation:
             self.stored[docnum] = fields
         self.scorer = Scorer(self.reader, [f.get("page") for f in self.stored])
         self.facet_values: dict[str, frozenset[str]] = {}
+        #: doc_id (lower case) by (prefix letters, number): ``("xxzx-zd-", 3)`` and ``("zd-", 3)``
+        self.doc_codes: dict[tuple[str, int], set[str]] = {}
+        for fields in self.stored:
+            m = _DOC_CODE.fullmatch((fields.get("doc_id") or "").lower())
+            if m:
+                groups = m.group(1).split("-")[:-1]
+                for i in range(len(groups)):
+                    key = ("-".join(groups[i:]) + "-", int(m.group(2)))
+                    self.doc_codes.setdefault(key, set()).add(fields["doc_id"].lower())
+
+    def doc_code(self, text: str) -> list[tuple[str, str]]:
+        """(as typed, doc_id) of the document codes in ``text`` (``xxzx-zd-3`` → xxzx-zd-003)."""
+        out = []
+        for m in _DOC_CODE.finditer(text):
+            ids = self.doc_codes.get((m.group(1), int(m.group(2))), ())
+            if len(ids) == 1:
+                out.append((m.group(0), next(iter(ids))))
+        return out
 
     def close(self) -> None:
         self.reader.close()
@@ -148,6 +176,7 @@ class SearchEngine:
         arch = archived or any(v in ARCHIVED_VALUES for v in filters.pop("archived", []))
         only_archived = "only" in parsed.filters.get("archived", [])
         pl = plan(parsed, gen.lexicon, gen.scorer.doc_frequency, gen.scorer.expand)
+        _add_doc_codes(gen, pl, parsed)
         resp.suggestion = pl.suggestion
         if not pl.empty:
             self._run(gen, pl, parsed, filters, arch, only_archived, resp)
@@ -156,7 +185,8 @@ class SearchEngine:
 
     def _run(self, gen, pl: Plan, parsed: ParsedQuery, filters, arch, only_arch, resp):
         stored = gen.stored
-        scores, excluded_docs = gen.scorer.score(pl)
+        words: dict[int, set[str]] = {}
+        scores, excluded_docs = gen.scorer.score(pl, words)
         banned = {stored[d]["page"] for d in excluded_docs}
         for name, values in parsed.excluded_filters.items():
             vals = {v.lower() for v in values}
@@ -176,11 +206,51 @@ class SearchEngine:
         for d in allowed:
             pages.setdefault(stored[d]["page"], []).append((scores[d], d))
         resp.total = len(pages)
-        order = sorted(pages.values(), key=lambda secs: -page_score([sc for sc, _ in secs]))
+
+        def rank(secs: list[tuple[float, int]]) -> float:
+            status = stored[secs[0][1]].get("status", "")
+            return page_score([sc for sc, _ in secs]) * STATUS_FACTOR.get(status, 1.0)
+
+        order = sorted(pages.values(), key=lambda secs: -rank(secs))
         start = (resp.page - 1) * resp.size
         for secs in order[start : start + resp.size]:
             secs.sort(key=lambda x: (-x[0], x[1]))
             resp.hits.append(_hit(stored, secs, pl.highlight))
+        resp.partial = _partial(pl, order, words)
+
+
+def _partial(pl: Plan, order: list[list[tuple[float, int]]], words: dict[int, set[str]]
+             ) -> dict[str, list[str]] | None:
+    """The words the best results lack, when no matching page has every word of the query."""
+    asked = list(dict.fromkeys(w for c in pl.concepts for w in c.words))
+    if len(asked) < 2 or pl.required or not order:
+        return None
+    best: set[str] | None = None
+    for secs in order:
+        have = set().union(*(words.get(d, set()) for _, d in secs))
+        if all(w in have for w in asked):
+            return None
+        best = have if best is None else best
+    found = [w for w in asked if w in (best or ())]
+    return {"words": asked, "missing": [w for w in asked if w not in found], "found": found}
+
+
+def _add_doc_codes(gen: _Generation, pl: Plan, parsed: ParsedQuery) -> None:
+    """A short or lower-case document code finds its document: the full doc_id becomes an
+    alternative of the concept typed, and an exact match when it is the whole query."""
+    codes = gen.doc_code(parsed.text)
+    for typed, doc_id in codes:
+        alt = alternative(doc_id)
+        if alt is None:
+            continue
+        for c in pl.concepts:
+            if c.surface == typed or typed in c.surface:
+                c.alternatives.append(alt)
+                break
+        else:
+            pl.concepts.append(Concept(typed, [alt]))
+    if len(codes) == 1 and parsed.text.strip() == codes[0][0]:
+        pl.exact = codes[0][1]
 
 
 def page_score(section_scores: list[float]) -> float:

@@ -22,7 +22,9 @@ import sqlite3
 import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from search.analysis import ANALYSIS_VERSION
 from search.documents import analyze_sliced
@@ -118,43 +120,96 @@ class AnalysisCache:
             self.db.close()
 
 
-_worker_cache: AnalysisCache | None = None
-_salt = ""
-_known: dict[str, str] = {}
-_stats: dict[str, list[int]] = {}
-_raws: dict[str, str] = {}
-_skipped: dict[str, str] = {}
+class PageResult(NamedTuple):
+    """What indexing made of one page file."""
+
+    rel: str
+    key: str  #: analysis key ("" for a page left out)
+    status: str  #: "same" | "cached" | "analysed" | "skip"
+    docs: list[dict] | None = None
+    words: list[str] | None = None
+    raw: str | None = None  #: digest of the file's bytes, when read
 
 
-def _init_worker(cache_path: str | None, salt: str, known: dict[str, str],
-                 stats: dict[str, list[int]] | None = None,
-                 raws: dict[str, str] | None = None,
-                 skipped: dict[str, str] | None = None) -> None:
-    global _worker_cache, _salt, _known, _stats, _raws, _skipped
-    _worker_cache = AnalysisCache(Path(cache_path)) if cache_path else None
-    _salt = salt
-    _known = known
-    _stats = stats or {}
-    _raws = raws or {}
-    _skipped = skipped or {}
+@dataclass
+class PageJobs:
+    """What a page job needs to know: the analysis salt, the previous index's keys, file stats
+    and digests, and the analysis cache (opened in the process that runs the jobs)."""
+
+    cache_path: str | None
+    salt: str
+    known: dict[str, str]
+    stats: dict[str, list[int]] = field(default_factory=dict)
+    raws: dict[str, str] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.cache = AnalysisCache(Path(self.cache_path)) if self.cache_path else None
+
+    def unchanged(self, job: tuple[str, str]) -> PageResult | None:
+        """The page as recorded in the previous manifest, when its file is that page: not
+        rewritten (same mtime and size, as after ``mkdocs --dirty``) or rewritten with the same
+        bytes."""
+        relpath, fullpath = job
+        key = self.known.get(relpath)
+        if key is not None and self.stats.get(relpath) == file_stat(fullpath):
+            return PageResult(relpath, key, "same")
+        recorded = self.raws.get(relpath) if key is not None else self.skipped.get(relpath)
+        if recorded is None:
+            return None
+        with open(fullpath, "rb") as fh:
+            raw = raw_digest(fh.read())
+        if raw != recorded:
+            return None
+        return PageResult(relpath, key, "same", raw=raw) if key is not None else \
+            PageResult(relpath, "", "skip", raw=raw)
+
+    def process(self, job: tuple[str, str]) -> PageResult:
+        """A page :meth:`unchanged` did not recognise: read, slice and hash it; the same slice
+        as the last index → nothing more; else its analysis from the cache or made now."""
+        relpath, fullpath = job
+        with open(fullpath, "rb") as fh:
+            data = fh.read()
+        raw = raw_digest(data)
+        text = data.decode("utf-8", errors="replace")
+        if "\r" in text:  # read as text files are (universal newlines), as the key always was
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        sliced = slice_page(text)
+        if sliced is None:
+            return PageResult(relpath, "", "skip", raw=raw)
+        key = page_key(self.salt, relpath, sliced)
+        if self.known.get(relpath) == key:
+            return PageResult(relpath, key, "same", raw=raw)
+        if self.cache is not None:
+            hit = self.cache.get(key)
+            if hit is not None:
+                return PageResult(relpath, key, "cached", hit[0], hit[1], raw)
+        docs, words = analyze_sliced(relpath, sliced)
+        return PageResult(relpath, key, "analysed", docs, words, raw)
+
+
+#: the jobs of a pool process (set by its initializer; a pool process runs one build's jobs)
+_pool_jobs: PageJobs | None = None
 
 
 def _init_pool_worker(*args) -> None:
     """Initialise a pool process: jieba loaded, and no collector walking its analyses (they
     make no garbage cycles; the process ends with the pool)."""
+    global _pool_jobs
     segmenter()
     worker_gc()
-    _init_worker(*args)
+    _pool_jobs = PageJobs(*args)
+
+
+def _process_in_pool(job: tuple[str, str]) -> PageResult:
+    assert _pool_jobs is not None, "pool process without its initializer"
+    return _pool_jobs.process(job)
 
 
 def file_stat(path: str | os.PathLike[str]) -> list[int]:
     """[mtime_ns, size] of a page file: unchanged means not rewritten since the last index."""
     st = os.stat(path)
     return [st.st_mtime_ns, st.st_size]
-
-
-#: (page, analysis key, "same" | "cached" | "analysed" | "skip", documents, words, raw digest)
-Result = tuple[str, str, str, list[dict] | None, list[str] | None, str | None]
 
 
 def raw_digest(data: bytes) -> str:
@@ -181,49 +236,6 @@ def analysis_cache_path(cache_dir: str | os.PathLike[str] | None = None) -> Path
 def page_key(salt: str, relpath: str, sliced: str) -> str:
     """Cache key of one sliced page's analysis (also used by :mod:`search.mkdocs.background`)."""
     return hashlib.sha1(f"{salt}\0{relpath}\0{sliced}".encode()).hexdigest()
-
-
-def _unchanged(job: tuple[str, str]) -> Result | None:
-    """The page as recorded in the previous manifest, when its file is that page: not rewritten
-    (same mtime and size, as after ``mkdocs --dirty``) or rewritten with the same bytes."""
-    relpath, fullpath = job
-    key = _known.get(relpath)
-    if key is not None and relpath in _stats and _stats[relpath] == file_stat(fullpath):
-        return relpath, key, "same", None, None, None
-    recorded = _raws.get(relpath) if key is not None else _skipped.get(relpath)
-    if recorded is None:
-        return None
-    with open(fullpath, "rb") as fh:
-        raw = raw_digest(fh.read())
-    if raw != recorded:
-        return None
-    return (relpath, key, "same", None, None, raw) if key is not None else \
-        (relpath, "", "skip", None, None, raw)
-
-
-def _process(job: tuple[str, str]) -> Result:
-    """Worker, for a page :func:`_unchanged` did not recognise: read, slice and hash it; the
-    same slice as the last index → nothing more; else its analysis from the cache or made now.
-    Returns (rel, key, status, docs, words, raw)."""
-    relpath, fullpath = job
-    with open(fullpath, "rb") as fh:
-        data = fh.read()
-    raw = raw_digest(data)
-    text = data.decode("utf-8", errors="replace")
-    if "\r" in text:  # read as text files are (universal newlines), as the key always was
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    sliced = slice_page(text)
-    if sliced is None:
-        return relpath, "", "skip", None, None, raw
-    key = page_key(_salt, relpath, sliced)
-    if _known.get(relpath) == key:
-        return relpath, key, "same", None, None, raw
-    if _worker_cache is not None:
-        hit = _worker_cache.get(key)
-        if hit is not None:
-            return relpath, key, "cached", hit[0], hit[1], raw
-    docs, words = analyze_sliced(relpath, sliced)
-    return relpath, key, "analysed", docs, words, raw
 
 
 # -------------------------------------------------------------------------------------- build
@@ -267,26 +279,29 @@ def build_index(
     procs = procs or min(os.cpu_count() or 1, 4)
 
     # pages known unchanged by their file alone (threads: reading and hashing release the GIL)
-    _init_worker(None, salt, known, stats, raws, skipped)
     with ThreadPoolExecutor(max_workers=4) as threads:
-        quick = list(threads.map(_unchanged, jobs, chunksize=64))
-    results: dict[str, Result] = {res[0]: res for res in quick if res is not None}
+        quick = list(threads.map(PageJobs(None, salt, known, stats, raws, skipped).unchanged,
+                                 jobs, chunksize=64))
+    results: dict[str, PageResult] = {res.rel: res for res in quick if res is not None}
     jobs = [job for job, res in zip(jobs, quick) if res is None]
     if procs > 1 and len(jobs) > POOL_MIN_JOBS:
         from kb.workers import pool
 
         with pool(procs, _init_pool_worker,
                   (cache_arg, salt, known, stats, raws, skipped)) as workers:
-            for res in workers.imap_unordered(_process, jobs, chunksize=16):
-                results[res[0]] = res
+            for res in workers.imap_unordered(_process_in_pool, jobs, chunksize=16):
+                results[res.rel] = res
     else:
-        _init_worker(cache_arg, salt, known, stats, raws, skipped)
+        here = PageJobs(cache_arg, salt, known, stats, raws, skipped)
         for job in jobs:
-            res = _process(job)
-            results[res[0]] = res
+            res = here.process(job)
+            results[res.rel] = res
+        if here.cache is not None:
+            here.cache.close()
 
     cache = AnalysisCache(cache_path if use_cache else None)
-    cache.put_many([(r[1], (r[3], r[4])) for r in results.values() if r[2] == "analysed"])
+    cache.put_many([(r.key, (r.docs, r.words)) for r in results.values()
+                    if r.status == "analysed"])
     cache.close()
 
     tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
@@ -310,15 +325,15 @@ def build_index(
     return info
 
 
-def _write(builder: IndexBuilder, results: dict[str, Result], started: float,
+def _write(builder: IndexBuilder, results: dict[str, PageResult], started: float,
            site: Path) -> BuildInfo:
     """Bring the index in ``builder`` up to ``results``; lexicon, manifest, build info."""
-    pages_now = {rel: r for rel, r in results.items() if r[2] != "skip"}
+    pages_now = {rel: r for rel, r in results.items() if r.status != "skip"}
     for rel in [rel for rel in (*builder.pages, *builder.skipped) if rel not in results]:
         builder.remove(rel)
     for rel, res in results.items():
-        if res[2] == "skip":
-            builder.skip(rel, res[5])
+        if res.status == "skip":
+            builder.skip(rel, res.raw)
     counts = {"analysed": 0, "cached": 0, "same": 0}
     for rel in sorted(pages_now):
         _, key, status, docs, words, raw = pages_now[rel]

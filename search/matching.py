@@ -25,6 +25,13 @@ REPAIR_WEIGHT = 0.85
 SINGLE_CHAR_WEIGHT = 0.5
 CHAR_WORD_WEIGHT = 0.6
 CHAR_WORDS = 4
+#: a synonym-file key of several words (``忘记密码``) keeps each of its words (and their
+#: synonyms) as alternatives of this weight (× the word's topicality): expansion adds, never
+#: replaces, so a page with the user's own words still matches
+PART_WEIGHT = 0.3
+#: a Latin word the index does not have but whose letters are the pinyin of an indexed Chinese
+#: word (``mima`` → 密码, ``shezhi`` → 设置) searches that word with this weight
+PINYIN_WEIGHT = 0.85
 MAX_CONCEPTS = 12
 RARE_DF = 3
 MAX_PREFIX_TERMS = 24
@@ -71,6 +78,23 @@ class Lexicon:
                         table.setdefault(ch, []).append((df, word))
         return {ch: [w for _, w in sorted(v, reverse=True)] for ch, v in table.items()}
 
+    @cached_property
+    def _by_letters(self) -> dict[str, str]:
+        table: dict[str, tuple[int, str]] = {}
+        for key, group in self.homophones.items():
+            letters = key.replace(" ", "")
+            for word, df in group:
+                if df > table.get(letters, (0, ""))[0]:
+                    table[letters] = (df, word)
+        return {k: w for k, (_, w) in table.items()}
+
+    def from_pinyin(self, letters: str) -> str | None:
+        """The most frequent indexed Chinese word (2-4 characters) whose tone-less pinyin is
+        ``letters`` (``mima`` → 密码), if any."""
+        if not letters.isascii() or not letters.isalpha() or len(letters) < 4:
+            return None
+        return self._by_letters.get(letters)
+
     def containing(self, char: str, limit: int = 4) -> list[str]:
         """The most frequent indexed two-character words with ``char`` (丢 → 丢失, 丢弃)."""
         return self._containing.get(char, [])[:limit]
@@ -116,6 +140,7 @@ class Alternative:
     terms: list[str]  # word terms, one per position (the whole word, not its sub-words)
     grams: list[tuple[str, int]]  # the ``gram`` terms of the text with their offsets
     pinyin: bool = False  # also look the text up among title pinyin
+    part: str = ""  # the user's word it stands for when it matches part of the concept only
 
 
 @dataclass
@@ -125,6 +150,12 @@ class Concept:
     surface: str
     alternatives: list[Alternative]
     weight: float = 1.0
+    parts: list[str] = field(default_factory=list)  # the user's words of a several-word key
+
+    @property
+    def words(self) -> list[str]:
+        """The user's words this concept stands for (its parts, or the surface itself)."""
+        return self.parts or [self.surface]
 
 
 @dataclass
@@ -153,7 +184,7 @@ class Plan:
         return not (self.concepts or self.required)
 
 
-def alternative(text: str, weight: float = 1.0) -> Alternative | None:
+def alternative(text: str, weight: float = 1.0, part: str = "") -> Alternative | None:
     """Analyse one alternative's text the way pages were analysed."""
     words, grams = analyze(text)
     main: dict[int, str] = {}
@@ -163,7 +194,7 @@ def alternative(text: str, weight: float = 1.0) -> Alternative | None:
     if not terms:
         return None
     latin = text.isascii() and text.isalpha() and len(text) >= 2
-    return Alternative(text, weight, terms, query_grams(text), pinyin=latin)
+    return Alternative(text, weight, terms, query_grams(text), pinyin=latin, part=part)
 
 
 def phrase(text: str) -> Phrase | None:
@@ -271,6 +302,19 @@ def cover(word: str) -> list[str]:
     return out
 
 
+def key_parts(key: str) -> list[str]:
+    """The words of a synonym-file key found in a query (``忘记密码`` → ``忘记`` ``密码``)."""
+    out: list[str] = []
+    for is_cjk, run in runs(key):
+        out.extend(cut(run) if is_cjk else run.split())
+    if len(out) == 1 and has_cjk(key) and len(key) >= 3:  # one dictionary word: 忘记密码
+        out = cover(key)
+    if len(out) < 2:
+        return []
+    stop = stopwords()  # one-letter/one-character units are bound to the key (u盘, 改密码)
+    return [w for w in dict.fromkeys(out) if w not in stop and len(w) >= 2]
+
+
 def _synonym_weight(surface: str, synonym: str) -> float:
     """Synonyms count less than the typed word; a synonym in the other script less again."""
     return SYNONYM_WEIGHT if has_cjk(surface) == has_cjk(synonym) else CROSS_SCRIPT_WEIGHT
@@ -293,26 +337,38 @@ def plan(parsed: ParsedQuery, lexicon: Lexicon, df, expand) -> Plan:
     kept = [u for u in kept if not (u[0] in seen or seen.add(u[0]))]  # each word once, in order
     corrected: dict[str, str] = {}
     for surface, is_key, fix in kept[:MAX_CONCEPTS]:
-        alts: list[tuple[str, float]] = [(surface, 1.0)]
-        alts += [(s, _synonym_weight(surface, s)) for s in syn.get(surface, ())]
+        alts: list[tuple[str, float, str]] = [(surface, 1.0, "")]
+        alts += [(s, _synonym_weight(surface, s), "") for s in syn.get(surface, ())]
+        parts = key_parts(surface) if is_key else []
+        for w in parts:  # the user's own words of a several-word key still match
+            pw = PART_WEIGHT * (topicality(w) if has_cjk(w) else 1.0)
+            alts.append((w, pw, w))
+            alts += [(s, pw * _synonym_weight(w, s), w) for s in syn.get(w, ())]
         if fix:
-            alts.append((fix, REPAIR_WEIGHT))
+            alts.append((fix, REPAIR_WEIGHT, ""))
         elif len(surface) == 1 and has_cjk(surface) and not is_key:
             # a one-character word (丢, 换, 装) is mostly written as a two-character one
-            alts += [(w, CHAR_WORD_WEIGHT) for w in lexicon.containing(surface, CHAR_WORDS)]
+            alts += [(w, CHAR_WORD_WEIGHT, "") for w in lexicon.containing(surface, CHAR_WORDS)]
         elif not has_cjk(surface) and not df(surface):
-            better = lexicon.correct(surface)
-            if better:
+            hanzi = lexicon.from_pinyin(surface)
+            better = None if hanzi else lexicon.correct(surface)
+            if hanzi:  # pinyin typed without the input method: mima → 密码 (and its synonyms)
+                alts.append((hanzi, PINYIN_WEIGHT, ""))
+                alts += [(s, PINYIN_WEIGHT * _synonym_weight(hanzi, s), "")
+                         for s in syn.get(hanzi, ())]
+            elif better:
                 corrected[surface] = better
-                alts.append((better, REPAIR_WEIGHT))
-        found_alts = [a for a in (alternative(t, w) for t, w in alts) if a is not None]
+                alts.append((better, REPAIR_WEIGHT, ""))
+        seen_alt: set[str] = set()
+        alts = [a for a in alts if not (a[0] in seen_alt or seen_alt.add(a[0]))]
+        found_alts = [a for a in (alternative(*t) for t in alts) if a is not None]
         if not found_alts:
             continue
         weight = SINGLE_CHAR_WEIGHT if len(surface) == 1 and has_cjk(surface) else 1.0
         if has_cjk(surface):  # synonym-file keys too: listing a word must not change its weight
             weight *= topicality(surface)
-        p.concepts.append(Concept(surface, found_alts, weight))
-        p.highlight += [t for t, _ in alts]
+        p.concepts.append(Concept(surface, found_alts, weight, parts))
+        p.highlight += [t for t, _, _ in alts]
     for prefix in parsed.prefixes:
         words = [w for w in expand(prefix)[:MAX_PREFIX_TERMS]]
         if words:

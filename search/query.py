@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from search.analysis import normalize, runs
+from search.text import CJK
 
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 16
@@ -24,7 +25,7 @@ FILTER_NAMES = {"type": "type", "tag": "tags", "tags": "tags", "status": "status
 _PIECE = re.compile(
     r'(?P<neg>(?<!\S)-)?"(?P<phrase>[^"]*)"'
     r"|(?P<fneg>(?<!\S)-)?(?P<fname>type|tags?|status|archived):(?P<fval>[^\s\"]+)"
-    r"|(?<!\S)-(?!-)(?P<excl>[^\s\"]{3,}|[\u3400-\u9fff][^\s\"]*)"
+    rf"|(?<!\S)-(?!-)(?P<excl>[^\s\"]{{3,}}|[{CJK}][^\s\"]*)"
 )
 _PREFIX = re.compile(r"(?<![\w*?])([a-z][a-z0-9]+)\*")
 _JUNK = re.compile(r"[*?~^\\(){}\[\]<>|!]+|~\d*")

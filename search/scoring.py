@@ -33,6 +33,7 @@ from collections import OrderedDict
 
 from search.matching import Alternative, Concept, Phrase, Plan
 from search.schema import FIELD_B, FIELD_BOOSTS
+from search.whoosh_compat import read_weights
 
 K1 = 3.0
 DEFAULT_B = 0.75
@@ -55,27 +56,16 @@ COMMON_SHARE = 0.4
 #: how fast that count falls beyond the share: × (COMMON_SHARE / share) ** COMMON_POWER
 COMMON_POWER = 2.0
 LENGTH_FIELDS = (*FIELD_BOOSTS, "gram")
+#: most that the words of a several-word concept, matched apart, cover or name of it
+PARTS_CAP = 0.8
 
 
 def _read_postings(m, positions: bool) -> dict:
-    """All postings of a matcher; reads Whoosh's blocks directly when it can (much faster)."""
-    leaves = [(m, 0)]
-    if hasattr(m, "matchers") and hasattr(m, "offsets"):  # a multi-segment matcher
-        leaves = list(zip(m.matchers, m.offsets))
-    out: dict = {}
-    for leaf, offset in leaves:
-        if positions or not hasattr(leaf, "_read_weights") or not hasattr(leaf, "_next_block"):
-            for d, v in leaf.items_as("positions" if positions else "weight"):
-                out[d + offset] = v
-            continue
-        while leaf.is_active():
-            if leaf._ids is None:
-                leaf._read_ids()
-            if leaf._weights is None:
-                leaf._read_weights()
-            out.update(zip((d + offset for d in leaf._ids), leaf._weights))
-            leaf._next_block()
-    return out
+    """All postings of a matcher: ``{docnum: weight}`` read a block at a time
+    (:func:`search.whoosh_compat.read_weights`), or ``{docnum: [positions]}``."""
+    if positions:
+        return dict(m.items_as("positions"))
+    return read_weights(m)
 
 
 def common_factor(share: float) -> float:
@@ -240,32 +230,56 @@ class Scorer:
                 out[d] = max(out.get(d, 0.0), weight)
         return out
 
-    def concept(self, c: Concept) -> tuple[dict[int, float], dict[int, float], dict[int, float],
-                                            int]:
+    def concept(self, c: Concept, words: dict[int, set[str]] | None = None
+                ) -> tuple[dict[int, float], dict[int, float], dict[int, float], int]:
         """Per document: best alternative score, weight of the best matching alternative,
         weight of the best alternative naming it (title/heading/lead); and the number of
         documents matching the concept. Alternatives found on most pages (see
         :func:`common_factor`) cover and name with less weight, and only count towards that
-        number when no other alternative of the concept matches."""
+        number when no other alternative of the concept matches.
+
+        Alternatives standing for one word of a several-word concept (``alt.part``) add up
+        across words (each word at its best alternative), at most :data:`PARTS_CAP`: a page
+        with both words of 忘记密码 beats a page with one. ``words`` (when given) gets, per
+        document, the user's words it matched (all of ``c.words`` for a whole match)."""
         score: dict[int, float] = {}
         cover: dict[int, float] = {}
         named: dict[int, float] = {}
         informative: set[int] = set()
+        parts: dict[str, tuple[dict, dict, dict]] = {}
         for alt in c.alternatives:
             scores = self.alternative(alt)
             common = common_factor(self.page_share(scores))
-            if common == 1.0:
+            if common == 1.0 and not alt.part:
                 informative.update(scores)
+            s_out, c_out, n_out = parts.setdefault(alt.part, ({}, {}, {})) if alt.part else (
+                score, cover, named)
             for d, s in scores.items():
                 s *= alt.weight
-                if s > score.get(d, 0.0):
-                    score[d] = s
-                if alt.weight * common > cover.get(d, 0.0):
-                    cover[d] = alt.weight * common
+                if s > s_out.get(d, 0.0):
+                    s_out[d] = s
+                if alt.weight * common > c_out.get(d, 0.0):
+                    c_out[d] = alt.weight * common
             if TITLE_BONUS:
                 for d, w in self.named(alt).items():
-                    named[d] = max(named.get(d, 0.0), w * alt.weight * common)
-        return score, cover, named, len(informative or score)
+                    n_out[d] = max(n_out.get(d, 0.0), w * alt.weight * common)
+        if words is not None:
+            for d in score:
+                words.setdefault(d, set()).update(c.words)
+            for part, (s_part, _, _) in parts.items():
+                for d in s_part:
+                    words.setdefault(d, set()).add(part)
+        whole = len(informative or score)  # the concept's rarity: from its whole matches
+        for target, index in ((score, 0), (cover, 1), (named, 2)):
+            summed: dict[int, float] = {}
+            for maps in parts.values():
+                for d, v in maps[index].items():
+                    summed[d] = summed.get(d, 0.0) + v
+            for d, v in summed.items():
+                v = min(v, PARTS_CAP) if index else v
+                if v > target.get(d, 0.0):
+                    target[d] = v
+        return score, cover, named, whole or len(score)
 
     def phrase_docs(self, ph: Phrase) -> dict[int, int]:
         """Documents containing the phrase (bigram sequence, or word sequence in code)."""
@@ -275,14 +289,16 @@ class Scorer:
                 out[d] = out.get(d, 0) + n
         return out
 
-    def score(self, plan: Plan) -> tuple[dict[int, float], set[int]]:
-        """Final score per matching document, and the documents the exclusions hit."""
+    def score(self, plan: Plan, words: dict[int, set[str]] | None = None
+              ) -> tuple[dict[int, float], set[int]]:
+        """Final score per matching document, and the documents the exclusions hit;
+        ``words`` (when given) gets the user's words each document matched."""
         totals: dict[int, float] = {}
         covered: dict[int, float] = {}
         titled: dict[int, float] = {}
         weight_sum = 0.0
         for c in plan.concepts:
-            score, cover, named, df = self.concept(c)
+            score, cover, named, df = self.concept(c, words)
             w = c.weight * self.idf(df) if df else c.weight
             weight_sum += w
             for d, n in named.items():

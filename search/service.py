@@ -11,7 +11,8 @@ Routes (:attr:`SearchService.routes`; a handler takes a :class:`~search.web.Requ
 a :class:`~search.web.Response`):
 
 ``GET /api/search?q=&type=&tag=&status=&archived=&page=&size=&live=``
-    JSON ``{query, total, took_ms, page, size, hits, facets, suggestion, build_id}``.
+    JSON ``{query, total, took_ms, page, size, hits, facets, suggestion, partial, build_id}``
+    (``partial``: ``{words, missing, found}`` when no page matched them all, else null).
 ``GET /api/health``
     JSON ``{status, build_id, documents, site, worker, warm}``.
 ``GET`` anything else
@@ -162,7 +163,7 @@ class SearchService:
             "query": params["q"], "total": result["total"], "took_ms": took_ms,
             "page": params["page"], "size": params["size"], "hits": result["hits"],
             "facets": result["facets"], "suggestion": result.get("suggestion"),
-            "build_id": build_id})
+            "partial": result.get("partial"), "build_id": build_id})
 
     def _search_current(self, params: dict[str, Any]) -> tuple[dict, str | None]:
         with self.holder.acquire() as gen:

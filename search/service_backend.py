@@ -89,7 +89,7 @@ def open_engine(index_dir: Path) -> OpenedIndex:
 
 def run_search(opened: OpenedIndex, q: str, *, types: list[str], tags: list[str],
                statuses: list[str], archived: bool, page: int, size: int) -> dict:
-    """Answer one validated query: ``{total, hits, facets, suggestion}``.
+    """Answer one validated query: ``{total, hits, facets, suggestion, partial}``.
 
     Facets are keyed like the API's filter parameters: ``type``, ``tag``, ``status``.
     """
@@ -104,4 +104,5 @@ def run_search(opened: OpenedIndex, q: str, *, types: list[str], tags: list[str]
         "facets": {"type": facets.get("type", {}), "tag": facets.get("tags", {}),
                    "status": facets.get("status", {})},
         "suggestion": resp.suggestion,
+        "partial": resp.partial,
     }

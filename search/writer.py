@@ -6,33 +6,26 @@ manifest (``pages.json``), the lexicon (``lexicon.json``) and ``build.json``. Th
 step uses it, and so does the background writer of a cold build (:mod:`search.mkdocs.background`),
 which commits a segment every few hundred pages while MkDocs is still rendering.
 
-:class:`SegmentWriter` is Whoosh's own segment writer with a different posting pool and
-flush. Whoosh sorts one tuple per posting and asks the per-document reader for the field length
-of every posting it writes (2.2 million lookups for a 5,000-page site, each a column read);
-here postings are grouped by term as they are added, each field's length column is read
-once, and a term's postings are handed to the codec's postings writer a block at a time
-(:func:`_buffer_blocks`) rather than one call per posting. The files written are the same,
-byte for byte (``tests/test_search_writer.py``). Whoosh-Reloaded is pinned in
-``pyproject.toml``; the override replaces the pool and one method, and sets the block buffer of
-the codec's postings writer.
+:class:`search.whoosh_compat.SegmentWriter` writes the segments: Whoosh's own segment writer
+with a posting pool grouped by term and a flush that reads each field's length column once
+(the module gathers every use of a private Whoosh name; the files are the same, byte for byte).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
-from array import array
 from collections import defaultdict
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from whoosh import index as whoosh_index
-from whoosh import writing
 
 from search.analysis import pinyin_key
+from search.text import is_cjk
 from search.schema import make_schema
+from search.whoosh_compat import SegmentWriter
 
 BUILD_FILE = "build.json"
 LEXICON_FILE = "lexicon.json"
@@ -90,96 +83,6 @@ def read_manifest(index_dir: str | Path, salt: str) -> dict | None:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) and data.get("salt") == salt else None
-
-
-class _MemoryPool:
-    """Postings grouped by (field, term) as documents are added. Documents are numbered in the
-    order they are added, so each term's list is already in document order and the flush only
-    sorts the terms, not millions of posting tuples (and never spills runs to disk)."""
-
-    def __init__(self) -> None:
-        self.terms: dict[tuple[str, bytes], list] = defaultdict(list)
-
-    def add(self, item: tuple) -> None:
-        fieldname, tbytes, docnum, weight, vbytes = item
-        self.terms[(fieldname, tbytes)].append((docnum, weight, vbytes))
-
-    def iter_postings(self):
-        """(field, term, doc, weight, value) in Whoosh's posting order."""
-        terms = self.terms
-        for key in sorted(terms):
-            fieldname, tbytes = key
-            for docnum, weight, vbytes in terms[key]:
-                yield fieldname, tbytes, docnum, weight, vbytes
-
-    def cleanup(self) -> None:
-        self.terms = defaultdict(list)
-
-
-class SegmentWriter(writing.SegmentWriter):
-    """Whoosh's segment writer with an in-memory posting pool and a leaner flush.
-
-    Whoosh's flush walks one (field, term, doc, weight, value) tuple per posting through a
-    generic loop that checks the order and asks the per-document reader for the field length
-    of each posting (a column read). Here the terms come grouped from :class:`_MemoryPool`, and
-    each field's length column is read once into a list. The codec's own field writer still
-    writes every term and posting, so the files are what Whoosh would write.
-    """
-
-    def __init__(self, ix, **kwargs) -> None:
-        super().__init__(ix, **kwargs)
-        self.pool = _MemoryPool()
-
-    def _flush_segment(self) -> None:
-        self.perdocwriter.close()
-        perdoc = self.per_document_reader() if self.codec.length_stats else None
-        count = perdoc.doc_count_all() if perdoc is not None else 0
-        fw = self.fieldwriter
-        lastfield = None
-        lengths: list = []
-        for (fieldname, tbytes), plist in sorted(self.pool.terms.items()):
-            if fieldname != lastfield:
-                if lastfield is not None:
-                    fw.finish_field()
-                fw.start_field(fieldname, self.schema[fieldname])
-                lastfield = fieldname
-                if perdoc is not None:
-                    read = perdoc.doc_field_length
-                    lengths = [read(d, fieldname, 0) for d in range(count)]
-                else:
-                    lengths = [0] * count
-            fw.start_term(tbytes)
-            _buffer_blocks(fw._postwriter, plist, lengths)
-            fw.finish_term()
-        if lastfield is not None:
-            fw.finish_field()
-        fw.close()
-        if perdoc is not None:
-            perdoc.close()
-
-
-def _buffer_blocks(pw, plist: list, lengths: list) -> None:
-    """Give Whoosh's postings writer ``pw`` one term's postings a block at a time.
-
-    The same as ``pw.add_posting(docnum, weight, value, length)`` for each posting (which
-    writes a full block before buffering the next posting), without a call and four type
-    checks per posting: each block's ids, weights, values and length and weight statistics
-    are set as ``add_posting`` would leave them; the last block stays buffered for
-    ``finish_postings``.
-    """
-    limit = pw._blocklimit
-    for start in range(0, len(plist), limit):
-        if start:
-            pw._write_block()
-        block = plist[start:start + limit]
-        weights = [w for _, w, _ in block]
-        pw._ids = array("I", [d for d, _, _ in block])
-        pw._weights = array("f", weights)
-        pw._values = [v for _, _, v in block if v]
-        pw._maxweight = max(0, *weights)
-        sizes = [n for n in (lengths[d] for d, _, _ in block) if n]
-        pw._minlength = min(sizes) if sizes else None
-        pw._maxlength = max(sizes) if sizes else 0
 
 
 class IndexBuilder:
@@ -298,7 +201,7 @@ def _lexicon(reader, pages: dict[str, dict]) -> dict:
     homophones: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for tbytes in sorted(frequency):
         word = tbytes.decode("utf-8")
-        if 2 <= len(word) <= 4 and all("\u3400" <= c <= "\u9fff" for c in word):
+        if 2 <= len(word) <= 4 and all(map(is_cjk, word)):
             homophones[pinyin_key(word)].append((word, frequency[tbytes]))
     spell: dict[str, int] = defaultdict(int)
     for rel in sorted(pages):  # page order: the same lexicon however the index was written

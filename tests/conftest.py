@@ -44,6 +44,15 @@ def build_site(project: Path, out: Path, env: Mapping[str, str] | None = None, *
     return proc
 
 
+def loaded_config(site: Path, project: Path = ROOT):
+    """``project``'s mkdocs.yml loaded as MkDocs loads it for a build into ``site``: hooks and
+    plugins set up, every ``on_config`` run (a real config for tests of one build step)."""
+    from mkdocs.config import load_config
+
+    config = load_config(str(project / "mkdocs.yml"), site_dir=str(site))
+    return config.plugins.on_config(config)
+
+
 def copy_project(dest: Path, parts: tuple[str, ...] = PROJECT_FILES) -> Path:
     """Copy the demo project (config, hooks, content) into ``dest`` for a test to modify."""
     dest.mkdir(parents=True, exist_ok=True)

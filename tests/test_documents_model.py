@@ -138,25 +138,15 @@ def test_catalog_revalidates_only_changed_files_and_keeps_errors(tmp_path) -> No
         file = File("policies/p.md", str(tmp_path), str(tmp_path / "site"), True)
         return build_catalog(Files([file]), settings, roots)
 
-    calls: list[str] = []
-    real = catalog_module._validated
-
-    def counting(text, repo_path, kind):
-        calls.append(repo_path)
-        return real(text, repo_path, kind)
-
-    catalog_module._validated = counting
-    catalog_module._parsed.clear()
-    try:
-        first = catalog()
-        assert not first.errors and len(first.entries) == 1
-        again = catalog()
-        assert calls == ["policies/p.md"] and again.entries[0].meta == first.entries[0].meta
-        path.write_text(GOOD.replace('version: "1.2"\nstatus', "version: 1.2\nstatus", 1), "utf-8")
-        broken = catalog()
-        assert len(calls) == 2 and broken.errors and "version" in str(broken.errors[0])
-        assert catalog().errors == broken.errors and len(calls) == 2
-        path.write_text(GOOD, "utf-8")
-        assert not catalog().errors and len(calls) == 3
-    finally:
-        catalog_module._validated = real
+    parses = catalog_module._validated.cache_info
+    catalog_module._validated.cache_clear()
+    first = catalog()
+    assert not first.errors and len(first.entries) == 1
+    again = catalog()
+    assert parses().misses == 1 and again.entries[0].meta == first.entries[0].meta
+    path.write_text(GOOD.replace('version: "1.2"\nstatus', "version: 1.2\nstatus", 1), "utf-8")
+    broken = catalog()
+    assert parses().misses == 2 and broken.errors and "version" in str(broken.errors[0])
+    assert catalog().errors == broken.errors and parses().misses == 2
+    path.write_text(GOOD, "utf-8")  # the text parsed first: remembered, not parsed again
+    assert not catalog().errors and parses().misses == 2

@@ -191,19 +191,18 @@ def test_incremental_index_replaces_changed_pages_without_duplicates(demo_site: 
     assert Counter(s["id"] for s in search_fallback.sections(index_dir_for(site))) == ids
 
 
-def test_fallback_update_reads_only_changed_pages(demo_site: Path, tmp_path: Path) -> None:
+def test_fallback_update_reads_only_changed_pages(demo_site: Path, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """A rebuild re-reads and re-segments only pages whose index key changed."""
     import shutil
-    from types import SimpleNamespace
 
+    from conftest import loaded_config
     from search import build_index, index_dir_for
 
     site, cache = tmp_path / "site", tmp_path / "cache"
     shutil.copytree(demo_site, site)
     (site / search_fallback.STATE_FILE).unlink()
-    plugin = SimpleNamespace(config=SimpleNamespace(enabled=True), search_index=None)
-    config = SimpleNamespace(plugins={search_fallback.PLUGIN: plugin}, site_dir=str(site))
-    plugin.search_index = search_fallback.DeferredIndex({"lang": ["zh"]})
+    config = loaded_config(site)  # Material's search plugin given our deferred index
     build_index(site, cache_dir=cache)
     total = search_fallback.write(config, index_dir_for(site), cache_dir=cache)
     before = json.loads((site / "search" / "search_index.json").read_text("utf-8"))["docs"]
@@ -215,11 +214,10 @@ def test_fallback_update_reads_only_changed_pages(demo_site: Path, tmp_path: Pat
     build_index(site, cache_dir=cache)
     read: list[set[str] | None] = []
     real = search_fallback.sections
-    search_fallback.sections = lambda d, urls=None: (read.append(urls), real(d, urls))[1]
-    try:
-        search_fallback.write(config, index_dir_for(site), cache_dir=cache)
-    finally:
-        search_fallback.sections = real
+    monkeypatch.setattr(search_fallback, "sections",
+                        lambda d, urls=None: (read.append(urls), real(d, urls))[1])
+    search_fallback.write(config, index_dir_for(site), cache_dir=cache)
+    monkeypatch.undo()
     after = json.loads((site / "search" / "search_index.json").read_text("utf-8"))["docs"]
     assert read == [{"about/"}]
     assert [d["location"] for d in after] == [d["location"] for d in before]

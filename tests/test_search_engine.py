@@ -24,7 +24,7 @@ MAIN_HTML = """{% extends "base.html" %}
 {%- if page and page.meta and page.meta[k] is defined %}
 <meta name="kb:{{ k }}" content="{{ page.meta[k] | join(',') if page.meta[k] is sequence and page.meta[k] is not string else page.meta[k] }}">
 {%- endif %}{% endfor %}
-{%- if page and page.kb_head %}{{ page.kb_head | join("\n") }}{% endif %}
+{%- if page and page.kb_slots %}{{ page.kb_slots.head | join("\n") }}{% endif %}
 {% endblock %}
 """
 
@@ -382,7 +382,7 @@ def test_facets_total_paging_and_timing(engine: SearchEngine):
     assert resp.facets["tags"]["网络"] >= 2
     second = engine.search("网络", size=1, page=2)
     assert second.hits and second.hits[0]["url"] != resp.hits[0]["url"]
-    assert resp.took_ms >= 0 and resp.build_id
+    assert resp.build_id == engine.info().build_id
 
 
 def test_did_you_mean_for_english(engine: SearchEngine):
@@ -403,20 +403,29 @@ def test_snippet_shows_page_markup_as_text(engine: SearchEngine):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in snippet and "<script>" not in snippet
 
 
-@pytest.mark.parametrize("query", [
-    "密码" * 5000,
-    "！！！……###$$$%%%",
-    '"密码 有效期',
-    "*码 ?码 **",
-    "pass~99 密码~~~~~~~~~",
-    "a" * 10000,
-    "((((密码)))) OR AND NOT",
-    "\x00\x01 密码 \u202e",
+@pytest.mark.parametrize("query, found", [
+    ("密码" * 5000, "first"),
+    ("！！！……###$$$%%%", None),
+    ('"密码 有效期', "first"),
+    ("*码 ?码 **", "among"),
+    ("pass~99 密码~~~~~~~~~", "first"),
+    ("a" * 10000, None),
+    ("((((密码)))) OR AND NOT", "first"),
+    ("\x00\x01 密码 \u202e", "first"),
 ])
-def test_hostile_queries_never_crash(engine: SearchEngine, query: str):
-    """Long, punctuation-only, unbalanced, wildcard and fuzzy queries return quickly."""
+def test_hostile_queries_answer_sensibly(engine: SearchEngine, query: str, found: str | None):
+    """Long, punctuation-only, unbalanced, wildcard and fuzzy queries: the words in them still
+    find the password policy (first, or among the hits for a lone 码); nothing to search for
+    finds nothing."""
     resp = engine.search(query)
-    assert resp.total >= 0 and isinstance(resp.hits, list)
+    if found is None:
+        assert resp.total == 0 and resp.hits == []
+        return
+    assert resp.total == len(pages(resp)) >= 1
+    if found == "first":
+        assert pages(resp)[0] == "policies/password/"
+    else:
+        assert "policies/password/" in pages(resp)
 
 
 def test_empty_query_has_no_hits(engine: SearchEngine):

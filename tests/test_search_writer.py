@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import loaded_config
 from whoosh import index as whoosh_index
 
 from search.mkdocs.background import BackgroundIndex
@@ -17,6 +18,7 @@ from search.documents import analyze_sliced
 from search.extract import slice_page
 from search.indexer import analysis_salt, html_pages, page_key, stage_dir_for
 from search.schema import make_schema
+from search.whoosh_compat import segment_files
 from search.writer import IndexBuilder
 
 QUERIES = ("VPN", "口令", "数据备份", "机房", "OA 请假")
@@ -74,21 +76,9 @@ def test_segment_writer_writes_what_whoosh_writes(demo_site: Path, tmp_path: Pat
     assert len(stock["stored"]) > 200 and len(stock["terms"]) > 1000
     assert mine == stock
     # byte for byte: postings with their block statistics, term infos, length columns
-    stock_files, our_files = _segment_files(stock_dir), _segment_files(tmp_path / "ours")
+    stock_files, our_files = segment_files(stock_dir), segment_files(tmp_path / "ours")
     assert {".pst", ".trm", "._stored.col"} <= {name[name.find("."):] for name in stock_files}
     assert our_files == stock_files
-
-
-def _segment_files(folder: Path) -> dict[str, bytes]:
-    """The files packed in the one segment of the index in ``folder`` (segment id left out)."""
-    from whoosh.filedb.filestore import FileStorage
-    from whoosh.index import TOC
-
-    storage = FileStorage(str(folder))
-    (segment,) = TOC.read(storage, whoosh_index._DEF_INDEX_NAME).segments
-    packed = segment.open_compound_file(storage)
-    return {name.replace(segment.segid, ""): packed.open_file(name).read()
-            for name in packed.list()}
 
 
 def _site_copy(demo_site: Path, tmp_path: Path) -> Path:
@@ -201,10 +191,10 @@ def test_staged_fallback_segments_equal_what_the_index_gives(demo_site: Path,
     assert compared > 40
 
 
-def test_fallback_writer_takes_staged_segments(demo_site: Path, tmp_path: Path) -> None:
+def test_fallback_writer_takes_staged_segments(demo_site: Path, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """A build that staged its index writes the same search_index.json, segmenting nothing."""
     import json
-    from types import SimpleNamespace
 
     from search.mkdocs import fallback as search_fallback
 
@@ -213,17 +203,15 @@ def test_fallback_writer_takes_staged_segments(demo_site: Path, tmp_path: Path) 
     stage = _stage(site, tmp_path / "cache", 9, fallback=True)
     assert list(site.glob(f".search-index.stage*{search_fallback.STAGED_SUFFIX}"))
     build_index(site, cache_dir=tmp_path / "cache", stage=stage)
-    plugin = SimpleNamespace(config=SimpleNamespace(enabled=True), search_index=None)
-    config = SimpleNamespace(plugins={search_fallback.PLUGIN: plugin}, site_dir=str(site))
-    plugin.search_index = search_fallback.DeferredIndex({"lang": ["zh"]})
+    config = loaded_config(site)  # Material's search plugin given our deferred index
+    assert isinstance(config.plugins[search_fallback.PLUGIN].search_index,
+                      search_fallback.DeferredIndex)
     segmented: list[int] = []
     real = search_fallback._segment_pages
-    search_fallback._segment_pages = lambda secs, *a, **k: (segmented.append(len(secs)),
-                                                            real(secs, *a, **k))[1]
-    try:
-        search_fallback.write(config, index_dir_for(site), cache_dir=tmp_path / "seg")
-    finally:
-        search_fallback._segment_pages = real
+    monkeypatch.setattr(search_fallback, "_segment_pages", lambda secs, *a, **k: (
+        segmented.append(len(secs)), real(secs, *a, **k))[1])
+    search_fallback.write(config, index_dir_for(site), cache_dir=tmp_path / "seg")
+    monkeypatch.undo()
     assert segmented == [0] and not list(site.glob(".search-index.stage*"))
     staged = json.loads((site / "search" / "search_index.json").read_text("utf-8"))["docs"]
     (site / search_fallback.STATE_FILE).unlink()

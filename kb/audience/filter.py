@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import posixpath
 import re
 import shutil
@@ -40,6 +39,7 @@ from markupsafe import Markup
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import File, Files
 
+from kb.atomic import write_atomic
 from kb.content.catalog import Catalog, Entry
 from kb.config import KBSettings, Level, level_rank
 from kb.content.model import CONFIDENTIALITY_LABELS, FIELD_LABELS
@@ -130,38 +130,33 @@ class AudienceState:
         return self.urls.get(url)
 
 
-_state = AudienceState()
-
-
-def state() -> AudienceState:
-    """The audience state of the build in progress."""
-    return _state
-
-
 # --------------------------------------------------------------------------- on_files
 
 
 def apply(catalog: Catalog, files: Files, config: MkDocsConfig, settings: KBSettings,
-          roots: ContentRoots, audience: Level) -> AudienceState:
+          roots: ContentRoots, audience: Level, state: AudienceState) -> AudienceState:
     """Leave pages above ``audience`` out; remove files only left-out pages use; prune the nav.
+    ``state`` (this build's, also held by the link rewriter) records what was left out; the
+    catalog keeps it (``catalog.audience``) for references rendered later.
 
     Call right after the catalog is built (and drafts are left out), before any other feature
     reads ``files`` or the catalog.
     """
-    _state.reset(audience, roots)
+    state.reset(audience, roots)
+    catalog.audience = state
     catalog.leave_out(level_reason(audience), files)
     for entry in catalog.entries:  # a kept manual no longer lists left-out chapters
         entry.chapters = [c for c in entry.chapters if c.left_out is None]
     for entry in catalog.left_out:
-        _state.pages[entry.src_uri] = entry.repo_path
-        _state.repo_paths.add(entry.repo_path)
-        _state.urls[entry.url.strip("/")] = entry.repo_path
-        _state.reasons[entry.repo_path] = entry.left_out or ""
+        state.pages[entry.src_uri] = entry.repo_path
+        state.repo_paths.add(entry.repo_path)
+        state.urls[entry.url.strip("/")] = entry.repo_path
+        state.reasons[entry.repo_path] = entry.left_out or ""
     removed = remove_unshared_assets(catalog, files, config, roots)
-    _state.assets = sorted(roots.repo_path(f) for f in removed)
+    state.assets = sorted(roots.repo_path(f) for f in removed)
     if config.nav:
-        config.nav = prune_nav(config.nav, set(_state.pages))
-    return _state
+        config.nav = prune_nav(config.nav, set(state.pages))
+    return state
 
 
 def references(text: str) -> Iterable[str]:
@@ -307,15 +302,16 @@ def level_badge(level: str) -> Markup:
         level, FIELD_LABELS["confidentiality"], CONFIDENTIALITY_LABELS[level])
 
 
-def restricted_reference(source: Entry | None, field: str | None, target: Entry) -> Markup:
+def restricted_reference(source: Entry | None, field: str | None, target: Entry,
+                         state: AudienceState | None) -> Markup:
     """A front-matter reference (``superseded_by``, …) to a left-out document: the restricted
     badge alone (the document's number and title are the left-out page's, not the source's);
-    reported once per source, field and target."""
-    if source is not None:
+    reported once per source, field and target (in ``state``, this build's)."""
+    if source is not None and state is not None:
         link = RestrictedLink(source.repo_path, source.line(field) if field else None,
                               target.repo_path, "", field)
-        if link not in _state.links:
-            _state.links.append(link)
+        if link not in state.links:
+            state.links.append(link)
     return Markup('<span class="kb-restricted" title="{}"><span class="kb-badge '
                   'kb-restricted__badge">{}</span></span>').format(RESTRICTED_TITLE,
                                                                     RESTRICTED_BADGE)
@@ -340,20 +336,20 @@ _HREF = re.compile(r"""\bhref\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.I)
 _TAG = re.compile(r"<[^>]+>")
 
 
-def restrict_html(html: str, page: File) -> str:
+def restrict_html(html: str, page: File, state: AudienceState) -> str:
     """Restrict links to left-out pages left in a page's HTML (raw HTML in the Markdown)."""
-    if not (_state.pages or _state.urls) or "<a" not in html:
+    if not (state.pages or state.urls) or "<a" not in html:
         return html
 
     def replace(match: re.Match[str]) -> str:
         href_match = _HREF.search(match.group(1))
         href = next((g for g in href_match.groups() if g is not None), "") if href_match else ""
-        target = _state.target_of(unescape(href), page) if href else None
+        target = state.target_of(unescape(href), page) if href else None
         if target is None:
             return match.group(0)
         inner = match.group(2)
-        _state.links.append(RestrictedLink(
-            _state.roots.repo_path(page) if _state.roots else page.src_uri,
+        state.links.append(RestrictedLink(
+            state.roots.repo_path(page) if state.roots else page.src_uri,
             _line_of(page, href), target, unescape(_TAG.sub("", inner)).strip()))
         return Markup('<span class="kb-restricted" title="{}">{}<span class="kb-badge '
                       'kb-restricted__badge">{}</span></span>').format(
@@ -382,21 +378,9 @@ def level_banner(level: str) -> Markup:
     return Markup('<div class="kb-page-level">{}</div>').format(level_badge(level))
 
 
-_by_url: tuple[list[Entry], int, dict[str, Entry]] | None = None
-
-
 def _entries_by_url(catalog: Catalog) -> dict[str, Entry]:
-    """Catalog entries by URL (first one wins; the site root left out), built once per catalog
-    (the list itself is held, so a later build's list can never be taken for it)."""
-    global _by_url
-    entries = catalog.entries
-    if _by_url is None or _by_url[0] is not entries or _by_url[1] != len(entries):
-        index: dict[str, Entry] = {}
-        for e in entries:
-            if e.url.strip("/"):
-                index.setdefault(e.url, e)
-        _by_url = (entries, len(entries), index)
-    return _by_url[2]
+    """Catalog entries by URL (first one wins; the site root left out)."""
+    return catalog.by_url()
 
 
 def page_level(src_uri: str, url: str, repo_path: str, catalog: Catalog, settings: KBSettings,
@@ -429,18 +413,18 @@ def report_path(config: MkDocsConfig, settings: KBSettings, audience: Level) -> 
     return project / settings.audience_report.format(audience=audience)
 
 
-def write_report(path: Path, site_dir: str) -> dict:
+def write_report(path: Path, site_dir: str, state: AudienceState) -> dict:
     """Log the restricted links at INFO and write the report (never inside the site)."""
-    for link in _state.links:
+    for link in state.links:
         log.info("%s%s: %s to %s (left out: %s) rendered as restricted text", link.source,
                  f":{link.line}" if link.line else "",
                  f"{link.field} reference" if link.field else "link", link.target,
-                 _state.reasons.get(link.target, "not in this build"))
+                 state.reasons.get(link.target, "not in this build"))
     data = {
-        "audience": _state.audience,
-        "restricted_links": [asdict(link) for link in _state.links],
-        "left_out_pages": [{"path": p, "reason": r} for p, r in sorted(_state.reasons.items())],
-        "removed_files": _state.assets,
+        "audience": state.audience,
+        "restricted_links": [asdict(link) for link in state.links],
+        "left_out_pages": [{"path": p, "reason": r} for p, r in sorted(state.reasons.items())],
+        "removed_files": state.assets,
     }
     site = Path(site_dir).resolve()
     target = path.resolve()
@@ -449,11 +433,9 @@ def write_report(path: Path, site_dir: str) -> dict:
                     "folder, found %s; report not written", path)
         return data
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, target)
+    write_atomic(target, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
     log.info("audience %s: %d page(s) and %d file(s) left out, %d restricted link(s); report %s",
-             _state.audience, len(_state.reasons), len(_state.assets), len(_state.links), target)
+             state.audience, len(state.reasons), len(state.assets), len(state.links), target)
     return data
 
 

@@ -11,7 +11,9 @@ PDFs whose inputs did not change come from the cache (``extra.kb.pdf_cache_dir``
 pages two per A4 landscape side in saddle-stitch order; ``--draft`` includes drafts and documents
 under review (``KB_PREVIEW=1``) and marks every page of the PDFs 征求意见稿 (a review copy);
 ``--copy-number N`` numbers the copy (第 N 份) on non-public PDFs.
-Exit code 0 on success, 1 when the build or a PDF failed, 2 when a PATH has no PDF.
+Exit code 0 on success, 1 when the build or a PDF failed, 2 when a PATH has no PDF (known from
+the project's catalog before anything is built). The build runs as every in-process build does
+(:func:`kb.buildrun.run_build`); this build's PDFs are read from its state (:mod:`kb.buildstate`).
 """
 
 from __future__ import annotations
@@ -50,48 +52,40 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
 
 
 def run(args: argparse.Namespace) -> int:
-    from mkdocs.commands.build import build
-    from mkdocs.config import load_config
-
+    from kb import buildstate
+    from kb.buildrun import run_build
     from kb.config import PREVIEW_ENV
-    from kb.print import buttons as kb_print
     from kb.print.booklet import impose
 
     _logging()
+    missing = _unknown_paths(args.config_file, args.paths,  # before building anything
+                             {PREVIEW_ENV: "1"} if args.draft else {})
+    if missing is None:
+        return 1
+    if missing:
+        return _no_pdf(missing)
     out = Path(args.output)
     with tempfile.TemporaryDirectory(prefix="kb-pdf-") as site_dir:
-        preview = os.environ.get(PREVIEW_ENV)
-        try:
-            if args.draft:
-                os.environ[PREVIEW_ENV] = "1"
-            config = load_config(args.config_file, site_dir=site_dir)
-            extra_kb = config["extra"].setdefault("kb", {})
-            extra_kb["pdf"] = True
-            extra_kb["pdf_only"] = [p.rstrip("/") for p in args.paths]
-            extra_kb["pdf_paper"] = args.paper or ("A5" if args.booklet else "A4")
-            extra_kb["pdf_draft"] = args.draft
-            if args.copy_number is not None:
-                extra_kb["pdf_copy_number"] = args.copy_number
-            build(config)
-        except MkDocsException as exc:
-            print(f"kb pdf: {exc}", file=sys.stderr)
+        built = run_build(args.config_file, site_dir, strict=False,
+                          env={PREVIEW_ENV: "1"} if args.draft else None, kb_overrides={
+                              "pdf": True, "pdf_only": [p.rstrip("/") for p in args.paths],
+                              "pdf_paper": args.paper or ("A5" if args.booklet else "A4"),
+                              "pdf_draft": args.draft,
+                              **({"pdf_copy_number": args.copy_number}
+                                 if args.copy_number is not None else {})})
+        for problem in [*built.content_errors, *([built.failure] if built.failure else [])]:
+            print(f"kb pdf: {problem}", file=sys.stderr)
+        if built.failure or built.content_errors:
             return 1
-        finally:
-            if preview is None:
-                os.environ.pop(PREVIEW_ENV, None)
-            else:
-                os.environ[PREVIEW_ENV] = preview
-        state = kb_print.last_build()
+        assert built.config is not None
+        state = buildstate.of(built.config).print
         if state is None:
             print("kb pdf: hooks/print.py is not listed under hooks: in mkdocs.yml",
                   file=sys.stderr)
             return 1
         missing = [p for p in args.paths if not any(t.selected_by([p]) for t in state.targets)]
-        if missing:
-            for path in missing:
-                print(f"kb pdf: {path}: expected a policy, a manual (folder or index.md), a "
-                      "chapter or a course of this build, found no PDF for it", file=sys.stderr)
-            return 2
+        if missing:  # a draft, or a page the build left out for its audience
+            return _no_pdf(missing)
         out.mkdir(parents=True, exist_ok=True)
         report = state.report
         for target in state.targets:
@@ -104,6 +98,41 @@ def run(args: argparse.Namespace) -> int:
                 sides = impose(out / name, folded)
                 print(f"{folded}  (booklet, {sides} sides)  {target.repo_path}")
     return 0
+
+
+def _no_pdf(paths: list[str]) -> int:
+    for path in paths:
+        print(f"kb pdf: {path}: expected a policy, a manual (folder or index.md), a "
+              "chapter or a course of this build, found no PDF for it", file=sys.stderr)
+    return 2
+
+
+def _unknown_paths(config_file: str, paths: list[str],
+                   env: dict[str, str]) -> list[str] | None:
+    """The PATHs no PDF of the project answers (read from its catalog, before any build, with
+    ``env`` set: the preview switch of ``--draft``); None when the project cannot be read (the
+    reason is printed)."""
+    from kb.content.catalog import load as load_catalog
+    from kb.config import audience
+    from kb.print.targets import targets_of
+
+    if not paths:
+        return []
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    try:
+        catalog, _ = load_catalog(config_file)
+    except (OSError, MkDocsException) as exc:
+        print(f"kb pdf: {exc}", file=sys.stderr)
+        return None
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    targets = targets_of(catalog, audience())
+    return [p for p in paths if not any(t.selected_by([p.rstrip("/")]) for t in targets)]
 
 
 def _logging() -> None:

@@ -58,6 +58,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"{resp.total} pages ({resp.took_ms:.1f} ms)")
     if resp.suggestion:
         print(f"did you mean: {resp.suggestion}")
+    if resp.partial:
+        print(f"未找到同时包含“{'”“'.join(resp.partial['words'])}”的"
+              f"结果，以下结果包含“{'”“'.join(resp.partial['found'])}”")
     for i, hit in enumerate(resp.hits, 1):
         where = f" › {hit['section']}" if hit["section"] else ""
         meta = " ".join(x for x in (hit["type"], hit["doc_id"], hit["version"]) if x)

@@ -3,7 +3,8 @@
 :func:`build_catalog` runs in ``on_files`` (``hooks/documents.py``): it reads the front matter of
 every Markdown page of the site (``docs/`` and the content roots), decides its content type from
 where it lives, validates it with :mod:`kb.content.model`, then checks the rules that need the whole site
-(see :mod:`kb.content.rules`). Other features read :func:`current` instead of re-parsing files.
+(see :mod:`kb.content.rules`). Other features read the build's catalog (:mod:`kb.buildstate`)
+instead of re-parsing files.
 
 Type by location (the layout is fixed, see the team brief):
 
@@ -28,6 +29,8 @@ import datetime as _dt
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
 
 from mkdocs.structure.files import File, Files
 
@@ -136,9 +139,13 @@ class Catalog:
     entries: list[Entry] = field(default_factory=list)  # pages in this build, by repo path
     errors: list[ContentError] = field(default_factory=list)
     left_out: list[Entry] = field(default_factory=list)  # pages kept out of this build
+    #: what the audience filter left out and the restricted links found (kb.audience.filter)
+    audience: Any = None
     _index_key: tuple[int, int] | None = field(default=None, init=False, repr=False)
     _index_cache: tuple[dict[str, Entry], dict[str, Entry]] = field(
         default_factory=lambda: ({}, {}), init=False, repr=False)
+    _url_key: tuple[int, int] | None = field(default=None, init=False, repr=False)
+    _url_index: dict[str, Entry] = field(default_factory=dict, init=False, repr=False)
 
     def __iter__(self) -> Iterator[Entry]:
         return iter(self.entries)
@@ -154,6 +161,17 @@ class Catalog:
                     by_id.setdefault(e.doc_id, e)
             self._index_cache, self._index_key = (by_uri, by_id), key
         return self._index_cache
+
+    def by_url(self) -> dict[str, Entry]:
+        """Entries by URL (first one wins; the site root left out), made once per entry list."""
+        key = (id(self.entries), len(self.entries))
+        if self._url_key != key:
+            index: dict[str, Entry] = {}
+            for e in self.entries:
+                if e.url.strip("/"):
+                    index.setdefault(e.url, e)
+            self._url_index, self._url_key = index, key
+        return self._url_index
 
     def by_src_uri(self, src_uri: str) -> Entry | None:
         """The entry of a page of this build, by its site source URI (``page.file.src_uri``)."""
@@ -237,12 +255,14 @@ def _read(file: File, repo_path: str) -> tuple[str | None, list[ContentError]]:
                                    f"undecodable byte at offset {exc.start}")]
 
 
-#: the last parse of each file: (type, text, (meta, front, errors)). Parsing is a pure function
-#: of those, so ``mkdocs serve`` rebuilds re-validate only the files whose text changed.
-_parsed: dict[str, tuple[str, str, tuple]] = {}
+#: files whose parse is remembered (a content-keyed cache, shared by the builds of a process)
+PARSE_CACHE = 16384
 
 
+@lru_cache(maxsize=PARSE_CACHE)
 def _validated(text: str, repo_path: str, kind: str) -> tuple:
+    """(meta, front, errors) of a file's text. A pure function of its arguments, so
+    ``mkdocs serve`` rebuilds re-validate only the files whose text changed."""
     front, errors = parse_front_matter(text, repo_path)
     if front is None:
         return None, None, errors
@@ -254,12 +274,7 @@ def _parse(file: File, repo_path: str, kind: str) -> tuple[Entry | None, list[Co
     text, errors = _read(file, repo_path)
     if text is None:
         return None, errors
-    last = _parsed.get(repo_path)
-    if last is not None and last[0] == kind and last[1] == text:
-        meta, front, errors = last[2]
-    else:
-        meta, front, errors = _validated(text, repo_path, kind)
-        _parsed[repo_path] = (kind, text, (meta, front, errors))
+    meta, front, errors = _validated(text, repo_path, kind)
     if meta is None:
         return None, list(errors)
     return Entry(repo_path, file.src_uri, file.url, kind, meta, front, file=file), []
@@ -313,25 +328,6 @@ def _link_chapters(catalog: Catalog, parsed: set[str]) -> None:
                 "no such file"))
     for manual in manuals.values():
         manual.chapters.sort(key=lambda c: (c.chapter or 0, c.repo_path))
-
-
-# --------------------------------------------------------------------------- current build
-
-_current: Catalog | None = None
-
-
-def set_current(catalog: Catalog) -> None:
-    """Make ``catalog`` the one of the build in progress (called by ``hooks/documents.py``)."""
-    global _current
-    _current = catalog
-
-
-def current() -> Catalog:
-    """The catalog of the build in progress; hooks after ``hooks/documents.py`` may call it."""
-    if _current is None:
-        raise RuntimeError("kb.content.catalog.current(): no catalog yet; hooks/documents.py builds it "
-                           "in on_files and must be listed before this hook in mkdocs.yml")
-    return _current
 
 
 def load(config_file: str | None = None) -> tuple[Catalog, KBSettings]:

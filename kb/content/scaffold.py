@@ -24,6 +24,7 @@ from kb import clock
 from kb.config import KBSettings
 from kb.content.model import MODELS, parse_front_matter, validate_meta
 from kb.content.rules import ID_FIELDS
+from search.text import CJK_CHAR
 
 #: content types ``kb new`` creates
 TYPES: tuple[str, ...] = ("policy", "manual", "chapter", "course", "announcement")
@@ -66,7 +67,7 @@ def slugify(title: str, max_words: int = 8) -> str:
     jieba.setLogLevel(logging.WARNING)
     words: list[str] = []
     for token in jieba.cut(title):
-        text = "".join(lazy_pinyin(token)) if re.search(r"[\u4e00-\u9fff]", token) else token
+        text = "".join(lazy_pinyin(token)) if CJK_CHAR.search(token) else token
         text = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
         if text:
             words.append(text)

@@ -65,7 +65,7 @@ def doc_link(doc_id: str, catalog: Catalog, from_url: str, source: Entry | None 
             get_relative_url(target.url, from_url), doc_id, target.title or "")
     hidden = catalog.left_out_doc(doc_id)
     if hidden is not None:
-        return restricted_reference(source, field, hidden)
+        return restricted_reference(source, field, hidden, catalog.audience)
     return Markup("{}").format(doc_id)
 
 
@@ -147,13 +147,21 @@ def banners(entry: Entry, catalog: Catalog, review: ReviewState | None) -> list[
     return out
 
 
-def meta_tags(entry: Entry) -> list[Markup]:
-    """``<meta name="kb:...">`` tags of a page for machines (search indexer, crawlers)."""
+def meta_tags(entry: Entry, today: _dt.date | None = None) -> list[Markup]:
+    """``<meta name="kb:...">`` tags of a page for machines (search indexer, crawlers).
+
+    A notice past its ``expires`` date (on ``today``) gets ``kb:status`` ``expired``, as its
+    page shows 已过期: search marks it and ranks it lower."""
+    status = entry.status.value if entry.status else None
+    expires = getattr(entry.meta, "expires", None)
+    if entry.type == "announcement" and today is not None and expires is not None \
+            and today > expires:
+        status = "expired"
     values: dict[str, str | None] = {
         "type": "manual" if entry.type == "chapter" else entry.type,
         "doc_id": entry.doc_id,
         "version": entry.version,
-        "status": entry.status.value if entry.status else None,
+        "status": status,
         "confidentiality": entry.level,
         "tags": ",".join(entry.tags) or None,
         "updated": entry.updated.isoformat() if entry.updated else None,

@@ -23,6 +23,7 @@ from kb import clock
 from kb.notices.catalog import (Notices, build_catalog, category_slug, folder_of,
                               notices_of)
 from kb.config import KBSettings, audience, kb_settings, preview
+from kb.content.slots import slots
 from kb.errors import raise_collected
 from kb.notices.feeds import Channel, first_paragraph, write_feeds
 from kb.notices.pages import (ARCHIVE_MARKER, HOME_MARKER, archive_files, archive_index_markdown,
@@ -103,8 +104,8 @@ class NoticeBuild:
             return context
         here, src = page.file.url, page.file.src_uri
         notice = self.anns.by_uri.get(src)
-        top = _slot(page, "kb_top")
-        head = _slot(page, "kb_head")
+        top = slots(page).top
+        head = slots(page).head
         if notice is not None:
             top.extend(banners(notice, self.anns, self.folder, here, config))
         category = _category_of_page(src, self.folder, self.anns)
@@ -141,14 +142,6 @@ class NoticeBuild:
             out[category] = Channel(title, description, site_url, page_path, rss_path, atom_path,
                                     author, tz)
         return out
-
-
-def _slot(page: Page, name: str) -> list[str]:
-    value = getattr(page, name, None)
-    if value is None:
-        value = []
-        setattr(page, name, value)
-    return value
 
 
 def _category_of_page(src_uri: str, folder: str, anns: Notices) -> str | None:

@@ -87,10 +87,11 @@ def build_catalog(files: Files, config: MkDocsConfig, settings: KBSettings
     notices' included (front matter, date, ``expires`` before ``date``, unknown category). When
     it is not listed, the catalog is built here and the errors of notice files are returned.
     """
-    try:
-        return kb_catalog.current(), []
-    except RuntimeError:
-        pass
+    from kb import buildstate
+
+    state = buildstate.of(config)
+    if state.has_catalog:
+        return state.catalog, []
     roots = ContentRoots.from_config(config, settings)
     catalog = kb_catalog.build_catalog(files, settings, roots)
     prefix = f"{roots.docs_prefix}/{folder_of(settings)}/"

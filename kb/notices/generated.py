@@ -11,13 +11,13 @@ in-memory content: nothing is read from or written to the cache.
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 from typing import Any
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import File
 
+from kb.atomic import write_atomic
 from kb.config import audience, preview
 
 _serving_dirty = False
@@ -45,7 +45,5 @@ def generated(config: MkDocsConfig, src_uri: str, content: str, **kwargs: Any) -
     data = content.encode("utf-8")
     if not path.is_file() or path.read_bytes() != data:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        write_atomic(path, data)
     return File.generated(config, src_uri, abs_src_path=str(path), **kwargs)

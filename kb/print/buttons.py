@@ -2,7 +2,7 @@
 
 :class:`PrintBuild` holds what one build needs (settings, the PDF targets from the catalog) and is
 driven by ``hooks/print.py``: :meth:`PrintBuild.page_actions` gives the buttons of a page (for
-``page.kb_top``), :meth:`PrintBuild.render` makes the PDFs from the written site. The browser
+``slots(page).top``), :meth:`PrintBuild.render` makes the PDFs from the written site. The browser
 print stylesheet is ``docs/assets/stylesheets/print.css`` (listed in ``extra_css``).
 """
 
@@ -148,16 +148,3 @@ class PrintBuild:
         self.report = report
         return report
 
-
-_last: PrintBuild | None = None
-
-
-def remember(build: PrintBuild) -> None:
-    """Make ``build`` the one ``kb pdf`` reads after running MkDocs (set by hooks/print.py)."""
-    global _last
-    _last = build
-
-
-def last_build() -> PrintBuild | None:
-    """The print state of the last build in this process, if any."""
-    return _last

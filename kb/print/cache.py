@@ -24,6 +24,7 @@ import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from kb.atomic import write_atomic
 
 LOCK = ".lock"
 USED = "used-{scope}.json"
@@ -56,9 +57,7 @@ class PdfCache:
             raise ValueError(f"PDF cache scope: expected letters, digits, - or _, found {scope!r}")
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / USED.format(scope=scope)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(sorted(set(keys))), encoding="utf-8")
-        os.replace(tmp, path)
+        write_atomic(path, json.dumps(sorted(set(keys))))
 
     def used(self) -> set[str]:
         """Keys used by the last complete build of any scope."""

@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 from jinja2 import Environment
 from mkdocs.config.defaults import MkDocsConfig
 
+from kb.atomic import write_atomic
 from search.csp import BASE_HEADERS, inline_script_hashes, page_sources, site_policy
 
 log = logging.getLogger("mkdocs.plugins.kb.headers")
@@ -136,7 +137,5 @@ def write(site_dir: str | os.PathLike[str], hashes: Iterable[str]) -> Path:
                             "headers": [list(h) for h in headers]}
     for name, text in (("headers.json", json.dumps(data, indent=2) + "\n"),
                        ("nginx.conf", nginx_include(headers))):
-        tmp = folder / f".{name}.{os.getpid()}.tmp"
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, folder / name)
+        write_atomic(folder / name, text)
     return folder

@@ -2,8 +2,8 @@
 历史版本 banner of archived pages and the comparison pages of two versions.
 
 Functions here take plain data (dates, names, URLs already relative to the page) and return
-HTML strings; :mod:`hooks.history` places them in ``page.kb_top``/``page.kb_head`` or below the
-content. Every piece of text from a source file is escaped.
+HTML strings; :mod:`hooks.history` places them in the page slots (``slots(page).top``/``.head``)
+or below the content. Every piece of text from a source file is escaped.
 """
 
 from __future__ import annotations

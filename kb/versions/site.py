@@ -6,8 +6,8 @@ comparison pages to the site, out of the navigation. ``on_page_content``: the �
 the comparison body, the 修订记录 table, the "最后更新 / 作者" line and ``kb:updated`` /
 ``kb:archived`` meta tags. ``on_page_context``: the home page's recently-updated list.
 
-Controlled documents come from :func:`kb.content.catalog.current` (only pages in this build: drafts and
-documents above the audience are already left out, so none of their versions is published).
+Controlled documents come from the build's catalog (:mod:`kb.buildstate`; only pages in this
+build: drafts and documents above the audience are already left out, so none of their versions is published).
 An old version is skipped too when ITS front matter put it above the audience, or it was a draft.
 """
 
@@ -41,6 +41,7 @@ from kb.versions.render import (
     updated_line,
 )
 from kb.content.roots import ContentRoots
+from kb.content.slots import slots
 from kb.versions.archive import Document, Member, Source, Version, discover, relocate_links
 
 log = logging.getLogger("mkdocs.plugins.kb.history")
@@ -88,7 +89,7 @@ class HistorySite:
         elif self.history.reason:
             log.info("kb history: %s; pages show the build date", self.history.reason)
         self.changed = git_history.changed_paths(self.roots.project_dir, self.history)
-        sources = self._sources(files)
+        sources = self._sources(files, config)
         found = discover(sources, self.history, self.roots.project_dir)
         self.seconds = time.perf_counter() - started
         log.debug("kb history: git data in %.3f s (%d files, %d documents)", self.seconds,
@@ -98,8 +99,8 @@ class HistorySite:
             self._add_pages(doc, files, config)
         return files
 
-    def _sources(self, files: Files) -> list[Source]:
-        entries = _catalog_entries()
+    def _sources(self, files: Files, config: MkDocsConfig) -> list[Source]:
+        entries = _catalog_entries(config)
         out: list[Source] = []
         if entries is not None:
             for e in entries:
@@ -190,7 +191,7 @@ class HistorySite:
 
     def on_page_content(self, html: str, page: Page) -> str:
         role = self.generated.get(page.file.src_uri)
-        head: list[str] = _slot(page, "kb_head")
+        head: list[str] = slots(page).head
         if role is not None:
             head.append(meta_tag("kb:archived", "true"))
             return self._generated_content(html, page, role, head)
@@ -217,7 +218,7 @@ class HistorySite:
         following = next((n for o, n in doc.pairs() if o.version == version.version), None)
         diff_url = (get_relative_url(self._gen_url(doc.diff_uri(version.version, following.version)), here)
                     if following else None)
-        _slot(page, "kb_top").append(banner(doc, version, current_url=current_url,
+        slots(page).top.append(banner(doc, version, current_url=current_url,
                                             next_diff_url=diff_url))
         date = version.commit.date if version.commit else self.build_date
         return html + updated_line(date, version.authors)
@@ -255,7 +256,7 @@ class HistorySite:
         home page's recently-updated list (every page's title is known by now)."""
         if page.file.src_uri not in self.generated:
             date, _, _ = self.updated(self.roots.repo_path(page.file))
-            head = _slot(page, "kb_head")
+            head = slots(page).head
             head[:] = [h for h in head if 'name="kb:updated"' not in str(h)]
             head.append(meta_tag("kb:updated", date.isoformat()))
         if page.content and RECENT_MARKER in page.content and self.files is not None:
@@ -279,14 +280,6 @@ class HistorySite:
 # --------------------------------------------------------------------------- helpers
 
 
-def _slot(page: Page, name: str) -> list[str]:
-    value = getattr(page, name, None)
-    if not isinstance(value, list):
-        value = []
-        setattr(page, name, value)
-    return value
-
-
 def _read(path: str) -> str:
     try:
         with open(path, encoding="utf-8-sig") as handle:
@@ -300,10 +293,9 @@ def _front(text: str, path: str) -> dict[str, Any]:
     return fm.data if fm is not None else {}
 
 
-def _catalog_entries() -> list[Any] | None:
+def _catalog_entries(config: MkDocsConfig) -> list[Any] | None:
     """Entries of this build's catalog, or None when ``hooks/documents.py`` is not listed."""
-    try:
-        from kb.content import catalog
-        return list(catalog.current())
-    except (ImportError, RuntimeError):
-        return None
+    from kb import buildstate
+
+    state = buildstate.of(config)
+    return list(state.catalog) if state.has_catalog else None

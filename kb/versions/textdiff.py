@@ -19,11 +19,13 @@ import re
 from dataclasses import dataclass, field
 from html import escape
 
+from search.text import CJK
+
 _TOKEN = re.compile(
     r"[A-Za-z0-9_]+(?:[.'’-][A-Za-z0-9_]+)*"  # an English word or number (3.14, don't, e-mail)
     r"|[ \t]+"  # a run of spaces
     r"|\n"
-    r"|[\u3400-\u9fff\uf900-\ufaff]"  # one CJK character
+    rf"|[{CJK}]"  # one CJK character
     r"|.",  # anything else, one character at a time
     re.S,
 )

@@ -1,2 +1,3 @@
-"""The adapter between the search engine and MkDocs: the background indexer of a cold build and
-Material's fallback search index. The rest of ``search`` knows nothing of MkDocs."""
+"""The adapter between the search engine and MkDocs: the background indexer of a cold build,
+Material's fallback search index and the results page's help (popular searches, helpdesk). The
+rest of ``search`` knows nothing of MkDocs."""

@@ -40,6 +40,9 @@ from urllib.parse import unquote
 from markupsafe import escape
 from mkdocs.config.defaults import MkDocsConfig
 
+from kb.atomic import write_atomic
+from search.text import CJK_RUN
+
 log = logging.getLogger("mkdocs.plugins.kb.search")
 
 PLUGIN = "material/search"
@@ -49,7 +52,7 @@ CACHE_FILE = "segments.pickle"
 SEGMENT_VERSION = "2"
 #: up to this many pages are read from the index one by one and segmented without the cache
 SMALL_UPDATE = 50
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_HAN = CJK_RUN
 ZWSP = "\u200b"
 
 
@@ -165,10 +168,7 @@ class SegmentCache:
         keep = {k: self.data[k] for k in self.used if k in self.data}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
-            with open(tmp, "wb") as fh:
-                pickle.dump(keep, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, self.path)
+            write_atomic(self.path, pickle.dumps(keep, protocol=pickle.HIGHEST_PROTOCOL))
         except OSError as exc:  # a cache that cannot be written only costs time next build
             log.info("search: fallback segment cache not written (%s)", exc)
 
@@ -233,11 +233,8 @@ def page_segments(docs: list[dict[str, Any]]) -> list[Segmented]:
 
 def write_staged(path: Path, pages: dict[str, tuple[str, list[Segmented]]]) -> None:
     """Save a staging process's segmented pages (rel → (index key, sections))."""
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        pickle.dump({"version": SEGMENT_VERSION, "pages": pages}, fh,
-                    protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, path)
+    write_atomic(path, pickle.dumps({"version": SEGMENT_VERSION, "pages": pages},
+                                    protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def _take_staged(site: Path) -> dict[str, tuple[str, list[Segmented]]]:
@@ -269,10 +266,7 @@ def _load_state(site: Path) -> dict[str, Any]:
 
 
 def _save_state(site: Path, state: dict[str, Any]) -> None:
-    tmp = site / f"{STATE_FILE}.{os.getpid()}.tmp"
-    with open(tmp, "wb") as fh:
-        pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, site / STATE_FILE)
+    write_atomic(site / STATE_FILE, pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def _segment_pages(secs: list[dict[str, Any]], cache_dir: Path | None,

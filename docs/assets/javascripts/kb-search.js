@@ -20,7 +20,7 @@
   };
   var STATUS_LABELS = {
     draft: "草稿", review: "审核中", effective: "现行有效", superseded: "已被替代",
-    retired: "已废止"
+    retired: "已废止", expired: "已过期"
   };
   var DEBOUNCE_MS = 150;
   var LIVE_SIZE = 8;
@@ -104,6 +104,16 @@
       }));
     }
     return list;
+  }
+
+  function quoted(words) {
+    return words.map(function (w) { return "“" + w + "”"; }).join("");
+  }
+
+  /** "未找到同时包含…的结果，以下结果包含…" when no page matched every word (API ``partial``). */
+  function partialText(partial) {
+    if (!partial || !partial.found || !partial.found.length) return "";
+    return "未找到同时包含" + quoted(partial.words) + "的结果，以下结果包含" + quoted(partial.found) + "。";
   }
 
   function fetchJson(url, signal) {
@@ -243,6 +253,7 @@
     });
     var text = data.total ? "找到 " + data.total + " 个相关页面" : "没有找到与“" + q + "”相关的页面";
     if (data.suggestion) text += "。您是不是要找：" + data.suggestion;
+    if (partialText(data.partial)) text = partialText(data.partial) + text;
     this.status.textContent = text;
     this.more.href = resultsUrl({ q: q }).href;
     this.more.textContent = data.total > data.hits.length
@@ -352,14 +363,27 @@
     this.status = el("p", { className: "kb-results-status", role: "status", "aria-live": "polite" });
     this.list = el("ol", { className: "kb-results-list", "aria-label": "搜索结果" });
     this.pager = el("nav", { className: "kb-results-pager", "aria-label": "结果分页" });
-    var aside = el("aside", { className: "kb-results-facets", "aria-label": "筛选" }, [
+    var aside = el("aside", { className: "kb-results-facets", id: "kb-results-facets", "aria-label": "筛选" }, [
       el("p", { className: "kb-results-switch" }, [
         this.archived, el("label", { for: "kb-results-archived", text: "包括历史版本（已归档）" })
       ]),
       this.filters
     ]);
-    var main = el("div", { className: "kb-results-main" }, [this.status, this.list, this.pager]);
-    this.container.replaceChildren(form, el("div", { className: "kb-results-body" }, [aside, main]));
+    // on a phone the filters fold behind one button (CSS shows it below 60em) so that the
+    // first result is visible without scrolling
+    this.filterButton = el("button", {
+      type: "button", className: "kb-results-filter-toggle md-button",
+      "aria-expanded": "false", "aria-controls": "kb-results-facets", text: "筛选"
+    });
+    this.filterButton.addEventListener("click", function () {
+      var open = self.filterButton.getAttribute("aria-expanded") !== "true";
+      self.filterButton.setAttribute("aria-expanded", open ? "true" : "false");
+      aside.classList.toggle("kb-results-facets--open", open);
+    });
+    this.partial = el("p", { className: "kb-results-partial", hidden: "" });
+    this.help = el("div", { className: "kb-results-empty", hidden: "" });
+    var main = el("div", { className: "kb-results-main" }, [this.status, this.partial, this.help, this.list, this.pager]);
+    this.container.replaceChildren(form, this.filterButton, el("div", { className: "kb-results-body" }, [aside, main]));
     window.addEventListener("popstate", function () {
       self.state = stateFrom(new URLSearchParams(location.search));
       self.query.value = self.state.q;
@@ -414,6 +438,11 @@
         ? "，第 " + (first + 1) + "–" + Math.min(first + PAGE_SIZE, data.total) + " 个" : "")
       : "没有找到与“" + s.q + "”相关的页面。";
     this.status.replaceChildren(text);
+    this.partial.textContent = partialText(data.partial);
+    this.partial.hidden = !this.partial.textContent;
+    this.renderEmpty(data);
+    var chosen = ["type", "tag", "status"].reduce(function (n, k) { return n + (s[k] || []).length; }, 0);
+    this.filterButton.textContent = chosen ? "筛选（已选 " + chosen + " 项）" : "筛选";
     if (data.suggestion) {
       var link = el("a", { href: resultsUrl({ q: data.suggestion }).href, text: data.suggestion });
       link.addEventListener("click", function (ev) {
@@ -442,6 +471,34 @@
     }));
     this.renderFacets(data.facets || {});
     this.renderPager(data.total);
+  };
+
+  /** Nothing found: what to try, popular searches and the helpdesk (built from extra.kb into
+   *  #kb-search-help), never a bare "0". */
+  ResultsPage.prototype.renderEmpty = function (data) {
+    var self = this;
+    this.help.replaceChildren();
+    this.help.hidden = data.total > 0;
+    if (data.total > 0) return;
+    this.help.appendChild(el("ul", { className: "kb-results-tips" }, [
+      el("li", { text: "检查是否有错别字，或换一个说法（例如“口令”和“密码”）" }),
+      el("li", { text: "减少关键词，只保留最重要的一两个词" }),
+      el("li", { text: "去掉筛选条件，或勾选“包括历史版本”" })
+    ]));
+    var source = document.getElementById("kb-search-help");
+    if (source) {
+      var copy = source.cloneNode(true);
+      copy.removeAttribute("id");
+      copy.hidden = false;
+      copy.querySelectorAll(".kb-search-popular a").forEach(function (a) {
+        a.addEventListener("click", function (ev) {
+          ev.preventDefault();
+          self.query.value = a.textContent;
+          self.update({ q: a.textContent, page: 1 });
+        });
+      });
+      this.help.appendChild(copy);
+    }
   };
 
   ResultsPage.prototype.renderFacets = function (facets) {

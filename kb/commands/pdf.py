@@ -57,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
     from kb.print.booklet import impose
 
     _logging()
-    missing = _unknown_paths(args.config_file, args.paths)  # before building anything
+    missing = _unknown_paths(args.config_file, args.paths,  # before building anything
+                             {PREVIEW_ENV: "1"} if args.draft else {})
     if missing is None:
         return 1
     if missing:
@@ -105,20 +106,30 @@ def _no_pdf(paths: list[str]) -> int:
     return 2
 
 
-def _unknown_paths(config_file: str, paths: list[str]) -> list[str] | None:
-    """The PATHs no PDF of the project answers (read from its catalog, before any build);
-    None when the project cannot be read (the reason is printed)."""
+def _unknown_paths(config_file: str, paths: list[str],
+                   env: dict[str, str]) -> list[str] | None:
+    """The PATHs no PDF of the project answers (read from its catalog, before any build, with
+    ``env`` set: the preview switch of ``--draft``); None when the project cannot be read (the
+    reason is printed)."""
     from kb.content.catalog import load as load_catalog
     from kb.config import audience
     from kb.print.targets import targets_of
 
     if not paths:
         return []
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
     try:
         catalog, _ = load_catalog(config_file)
     except (OSError, MkDocsException) as exc:
         print(f"kb pdf: {exc}", file=sys.stderr)
         return None
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     targets = targets_of(catalog, audience())
     return [p for p in paths if not any(t.selected_by([p.rstrip("/")]) for t in targets)]
 

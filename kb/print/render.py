@@ -36,13 +36,16 @@ log = logging.getLogger("mkdocs.plugins.kb.pdf")
 
 #: bump when the output changes for the same inputs (renderer logic, not templates: those
 #: are part of the hashed HTML)
-RENDERER_VERSION = "2"
+RENDERER_VERSION = "3"
 
 #: accessible output: PDF/UA-1 (tagged structure, document title shown); the bookmarks pane opens
 PDF_OPTIONS = {"pdf_variant": "pdf/ua-1"}
 #: a document whose body takes at most this many pages is rendered again compact (cover and
 #: 目录 folded into its first page, the record at the end)
 SHORT_BODY_PAGES = 2
+#: kinds of document that are mostly short: their compact layout is rendered first (kept when it
+#: takes at most SHORT_BODY_PAGES + 1 pages), the full one only when it is longer
+COMPACT_FIRST = ("chapter", "course")
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,7 @@ class Job:
     site_dir: str
     cache_file: str
     compact_html: str | None = None
+    compact_first: bool = False  # usually short (a chapter, a course): try the compact layout first
     families: tuple[str, ...] = ()  # the configured fonts: any other font in the PDF is an error
     generated: str = ""  # 2026-11-27 10:30, printed on the PDF
     created: str = ""  # ISO date-time, the PDF's CreationDate
@@ -168,11 +172,18 @@ def render_job(job: Job) -> Result:
     weasy.addHandler(collect)
     propagate, weasy.propagate = weasy.propagate, False
     try:
-        document = _render(job, job.html)
-        if job.compact_html is not None and _body_pages(document) <= SHORT_BODY_PAGES:
-            collect.records.clear()  # the messages of the layout that is kept
+        if job.compact_html is not None and job.compact_first:
             document = _render(job, job.compact_html)
-            result.compact = True
+            result.compact = len(document.pages) <= SHORT_BODY_PAGES + 1
+            if not result.compact:
+                collect.records.clear()  # the messages of the layout that is kept
+                document = _render(job, job.html)
+        else:
+            document = _render(job, job.html)
+            if job.compact_html is not None and _body_pages(document) <= SHORT_BODY_PAGES:
+                collect.records.clear()
+                document = _render(job, job.compact_html)
+                result.compact = True
         result.pages = len(document.pages)
         for record in collect.records:
             text = record.getMessage()
@@ -289,7 +300,9 @@ def _render_missing(documents: list[PrintDocument], keys: list[str], cache: PdfC
             report.reused.append(doc.target.output)
         else:
             jobs.append((doc, Job(key, doc.target.repo_path, doc.html, site_dir, str(cached),
-                                  doc.compact_html, families, generated, created)))
+                                  compact_html=doc.compact_html,
+                                  compact_first=doc.target.kind in COMPACT_FIRST,
+                                  families=families, generated=generated, created=created)))
     results = _run([job for _, job in jobs], workers)
     for (doc, _job), result in zip(jobs, results):
         for warning in result.warnings:

@@ -124,8 +124,8 @@ FILES: dict[str, str] = {
 #: the one error each malformed file must produce, exactly as printed
 EXPECTED: dict[str, str] = {
     "policies/unknown-key.md":
-        "policies/unknown-key.md:12: keywords: expected one of the known keys: announce, "
-        "approver, author, confidentiality, doc_id, effective_date, history, next_review, owner, "
+        "policies/unknown-key.md:12: keywords: expected one of the known keys: acknowledge, "
+        "acknowledge_days, acknowledge_groups, announce, approver, author, confidentiality, doc_id, effective_date, history, next_review, owner, "
         "review_months, reviewer, status, superseded_by, supersedes, tags, title, version, "
         "found unknown key 'keywords' (check the spelling)",
     "policies/bad-status.md":

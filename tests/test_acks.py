@@ -444,7 +444,7 @@ def _upgraded_from_version_1_is_append_only(target: str) -> None:
     from sqlalchemy import delete, update
     from sqlalchemy.exc import DatabaseError
 
-    from kb.acks.records import MIGRATIONS, records
+    from kb.acks.records import MIGRATIONS, RECORDS
     from kb.store.migrate import migrate
 
     engine = open_engine(target)
@@ -454,7 +454,7 @@ def _upgraded_from_version_1_is_append_only(target: str) -> None:
     assert store.schema_version == 2
     now = _dt.datetime.now(_dt.timezone.utc)
     store.confirm("u1", DOC, VERSION, None, "nonce-append-1", now, "h", now)
-    for statement in (update(records).values(version="9.9"), delete(records)):
+    for statement in (update(RECORDS).values(version="9.9"), delete(RECORDS)):
         with pytest.raises(DatabaseError, match="append-only"):
             with store.engine.begin() as conn:
                 conn.execute(statement)
@@ -473,12 +473,12 @@ def test_postgres_store_upgrades_and_is_append_only(postgres_url: str) -> None:
 def test_newer_schema_is_refused(tmp_path: Path) -> None:
     from sqlalchemy import update
 
-    from kb.store.migrate import schema_table
+    from kb.store.migrate import SCHEMA_TABLE
 
     db = str(tmp_path / "acks.db")
     store = _store(db)
     with store.engine.begin() as conn:
-        conn.execute(update(schema_table).where(schema_table.c.component == "acks")
+        conn.execute(update(SCHEMA_TABLE).where(SCHEMA_TABLE.c.component == "acks")
                      .values(version=99))
     store.close()
     with pytest.raises(StoreError, match="schema version 99, newer than this kb knows"):

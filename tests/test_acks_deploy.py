@@ -17,6 +17,7 @@ import pytest
 from acks_client import DOC, SECRET, VERSION, call
 from kb.acks.records import AckStore
 from kb.store.db import open_engine
+from conftest import serious_axe_violations
 from served import Served, stop_processes
 from test_deploy import DEPLOY, _free_port, _nginx, _wait_http, nginx_config
 
@@ -179,6 +180,9 @@ def test_browser_clicks_the_button_through_nginx(proxied: dict, browser,
         button.wait_for(state="visible", timeout=15000)
         button.scroll_into_view_if_needed()
         page.screenshot(path=str(tmp_path / "before.png"), full_page=False)
+        problems = [v for v in serious_axe_violations(page)
+                    if any("kb-ack" in str(n.get("html")) for n in v.get("nodes", []))]
+        assert problems == [], problems
         button.click()
         status = page.locator(".kb-ack__status")
         page.wait_for_function("""() => !/正在提交/.test(

@@ -31,10 +31,10 @@ from sqlalchemy.exc import IntegrityError
 from kb.store.db import read, write
 from kb.store.migrate import Migration, migrate
 
-metadata = MetaData()
+METADATA = MetaData()
 
-records = Table(
-    "ack_records", metadata,
+RECORDS = Table(
+    "ack_records", METADATA,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
            autoincrement=True),
     Column("user_id", String(200), nullable=False),
@@ -47,16 +47,16 @@ records = Table(
     Index("ack_records_doc", "doc_id", "major"),
 )
 
-nonces = Table(
-    "ack_nonces", metadata,
+NONCES = Table(
+    "ack_nonces", METADATA,
     Column("nonce", String(64), primary_key=True),
     Column("user_id", String(200), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Index("ack_nonces_expiry", "expires_at"),
 )
 
-keys = Table(
-    "kb_secrets", metadata,
+KEYS = Table(
+    "kb_secrets", METADATA,
     Column("name", String(40), primary_key=True),
     Column("value", String(128), nullable=False),
 )
@@ -78,7 +78,7 @@ def _append_only(conn: Connection) -> None:
 
 MIGRATIONS = (
     Migration(1, "ack_records, ack_nonces, kb_secrets",
-              lambda conn: metadata.create_all(conn, tables=[records, nonces, keys])),
+              lambda conn: METADATA.create_all(conn, tables=[RECORDS, NONCES, KEYS])),
     Migration(2, "ack_records append-only: UPDATE and DELETE refused by triggers", _append_only),
 )
 
@@ -128,15 +128,15 @@ class AckStore:
         if name in self._keys:
             return self._keys[name]
         with read(self.engine) as conn:
-            value = conn.execute(select(keys.c.value).where(keys.c.name == name)).scalar()
+            value = conn.execute(select(KEYS.c.value).where(KEYS.c.name == name)).scalar()
         if value is None:
             try:
                 with write(self.engine) as conn:
-                    conn.execute(insert(keys).values(name=name, value=secrets.token_hex(32)))
+                    conn.execute(insert(KEYS).values(name=name, value=secrets.token_hex(32)))
             except IntegrityError:
                 pass  # another process made it first
             with read(self.engine) as conn:
-                value = conn.execute(select(keys.c.value).where(keys.c.name == name)).scalar_one()
+                value = conn.execute(select(KEYS.c.value).where(KEYS.c.name == name)).scalar_one()
         self._keys[name] = bytes.fromhex(value)
         return self._keys[name]
 
@@ -161,14 +161,14 @@ class AckStore:
             try:
                 with write(self.engine) as conn:
                     try:
-                        conn.execute(insert(nonces).values(nonce=nonce, user_id=user_id,
+                        conn.execute(insert(NONCES).values(nonce=nonce, user_id=user_id,
                                                            expires_at=nonce_expires))
                     except IntegrityError:
                         raise TokenReplayed(nonce) from None
                     earlier = self._counting(conn, user_id, doc_id, major, covered)
                     if earlier is not None:
                         return earlier, False
-                    conn.execute(insert(records).values(
+                    conn.execute(insert(RECORDS).values(
                         user_id=user_id, doc_id=doc_id, version=version, major=major,
                         confirmed_at=now, ip_hash=ip_hash))
                     return Record(user_id, doc_id, version, now), True
@@ -182,20 +182,20 @@ class AckStore:
     def prune_nonces(self, now: _dt.datetime) -> int:
         """Remove spent nonces whose tokens have expired; how many."""
         with write(self.engine) as conn:
-            return conn.execute(delete(nonces).where(nonces.c.expires_at < now)).rowcount
+            return conn.execute(delete(NONCES).where(NONCES.c.expires_at < now)).rowcount
 
     # ------------------------------------------------------------------ reads
 
     @staticmethod
     def _counting(conn: Connection, user_id: str, doc_id: str, major: int,
                   covered: Iterable[str] | None) -> Record | None:
-        query = (select(records.c.user_id, records.c.doc_id, records.c.version,
-                        records.c.confirmed_at)
-                 .where(records.c.user_id == user_id, records.c.doc_id == doc_id,
-                        records.c.major == major)
-                 .order_by(records.c.confirmed_at, records.c.id).limit(1))
+        query = (select(RECORDS.c.user_id, RECORDS.c.doc_id, RECORDS.c.version,
+                        RECORDS.c.confirmed_at)
+                 .where(RECORDS.c.user_id == user_id, RECORDS.c.doc_id == doc_id,
+                        RECORDS.c.major == major)
+                 .order_by(RECORDS.c.confirmed_at, RECORDS.c.id).limit(1))
         if covered is not None:
-            query = query.where(records.c.version.in_(list(covered)))
+            query = query.where(RECORDS.c.version.in_(list(covered)))
         row = conn.execute(query).first()
         return _record(row) if row else None
 
@@ -207,14 +207,14 @@ class AckStore:
 
     def confirmations(self, doc_id: str | None = None) -> list[Record]:
         """Every confirmation (of ``doc_id``), oldest first."""
-        query = select(records.c.user_id, records.c.doc_id, records.c.version,
-                       records.c.confirmed_at).order_by(records.c.confirmed_at, records.c.id)
+        query = select(RECORDS.c.user_id, RECORDS.c.doc_id, RECORDS.c.version,
+                       RECORDS.c.confirmed_at).order_by(RECORDS.c.confirmed_at, RECORDS.c.id)
         if doc_id is not None:
-            query = query.where(records.c.doc_id == doc_id)
+            query = query.where(RECORDS.c.doc_id == doc_id)
         with read(self.engine) as conn:
             return [_record(row) for row in conn.execute(query)]
 
     def count(self) -> int:
         """How many confirmations are stored."""
         with read(self.engine) as conn:
-            return int(conn.execute(select(func.count()).select_from(records)).scalar_one())
+            return int(conn.execute(select(func.count()).select_from(RECORDS)).scalar_one())

@@ -20,10 +20,10 @@ from sqlalchemy import (Column, Connection, DateTime, Engine, Integer, MetaData,
 
 from kb.store.db import StoreError, describe, is_sqlite, write
 
-metadata = MetaData()
+METADATA = MetaData()
 
-schema_table = Table(
-    "kb_schema", metadata,
+SCHEMA_TABLE = Table(
+    "kb_schema", METADATA,
     Column("component", String(40), primary_key=True),
     Column("version", Integer, nullable=False),
     Column("migrated_at", DateTime(timezone=True), nullable=False),
@@ -47,9 +47,9 @@ def _lock(conn: Connection, component: str) -> None:
 
 def current_version(conn: Connection, component: str) -> int:
     """The recorded version of ``component`` (0: never migrated)."""
-    metadata.create_all(conn, tables=[schema_table])
-    row = conn.execute(select(schema_table.c.version)
-                       .where(schema_table.c.component == component)).first()
+    METADATA.create_all(conn, tables=[SCHEMA_TABLE])
+    row = conn.execute(select(SCHEMA_TABLE.c.version)
+                       .where(SCHEMA_TABLE.c.component == component)).first()
     return int(row[0]) if row else 0
 
 
@@ -72,8 +72,8 @@ def migrate(engine: Engine, component: str, steps: Sequence[Migration]) -> int:
             now = _dt.datetime.now(_dt.timezone.utc)
             values = {"version": target, "migrated_at": now}
             if have == 0:
-                conn.execute(insert(schema_table).values(component=component, **values))
+                conn.execute(insert(SCHEMA_TABLE).values(component=component, **values))
             else:
-                conn.execute(update(schema_table)
-                             .where(schema_table.c.component == component).values(**values))
+                conn.execute(update(SCHEMA_TABLE)
+                             .where(SCHEMA_TABLE.c.component == component).values(**values))
     return target

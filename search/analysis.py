@@ -21,7 +21,6 @@ Chinese titles; :func:`pinyin_key` is the tone-less reading used to repair homop
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from functools import lru_cache

@@ -21,7 +21,7 @@ from mkdocs.utils import get_relative_url
 
 from kb.audience.filter import level_badge, restricted_reference
 from kb.content.catalog import Catalog, Entry
-from kb.content.model import CONFIDENTIALITY_LABELS, FIELD_LABELS, Status, reference_fields
+from kb.content.model import FIELD_LABELS, Status, reference_fields
 
 
 @dataclass(frozen=True)

@@ -82,6 +82,14 @@ class PrintOptions:
     references: dict[str, str] = field(default_factory=dict)
 
 
+class _Unreadable(Exception):
+    """A built page the PDF cannot be made from (its :class:`ContentError` names the page)."""
+
+    def __init__(self, error: ContentError):
+        super().__init__(str(error))
+        self.error = error
+
+
 @dataclass
 class TocEntry:
     """One line of the 目录."""
@@ -169,12 +177,17 @@ class Assembler:
     def _article(self, section: Section) -> etree._Element:
         if section.dest_uri not in self._articles:
             path = self.site_dir / section.dest_uri
+            if not path.is_file():
+                raise _Unreadable(ContentError(section.repo_path, None, None,
+                                               f"the built page {section.dest_uri}",
+                                               "no such file in the site folder"))
             tree = lhtml.parse(str(path))
             found = tree.xpath("//article[contains(concat(' ', @class, ' '), ' md-content__inner ')]")
             if not found:
-                raise ContentError(section.repo_path, None, None,
-                                   f"an article element in the built page {section.dest_uri}",
-                                   "none (was the page built with the Material theme?)")
+                raise _Unreadable(ContentError(
+                    section.repo_path, None, None,
+                    f"an article element in the built page {section.dest_uri}",
+                    "none (was the page built with the Material theme?)"))
             article = found[0]
             for element in article.xpath(OMIT_XPATH):
                 element.drop_tree()
@@ -193,8 +206,8 @@ class Assembler:
         for section in target.sections:
             try:
                 article = self._article(section)
-            except ContentError as error:
-                errors.append(error)
+            except _Unreadable as problem:
+                errors.append(problem.error)
                 continue
             anchor = anchors[section.url]
             errors += self._adapt(article, section, anchor, anchors, resources)

@@ -116,6 +116,7 @@ class PrintDocument:
     html: str
     resources: list[str]  # site-relative paths of the images and other files it loads
     compact_html: str | None = None  # cover and 目录 folded, record at the end (short documents)
+    text_chars: int = 0  # characters of body text: a short one is tried compact first
 
     def digest(self, site_dir: str, extra: str = "") -> str:
         """A hash of everything the PDF depends on: the HTML, its files, ``extra`` (versions);
@@ -203,6 +204,7 @@ class Assembler:
         sections: list[PrintSection] = []
         resources: list[str] = []
         errors: list[ContentError] = []
+        text_chars = 0
         for section in target.sections:
             try:
                 article = self._article(section)
@@ -211,6 +213,7 @@ class Assembler:
                 continue
             anchor = anchors[section.url]
             errors += self._adapt(article, section, anchor, anchors, resources)
+            text_chars += len(_text(article))
             _edition(article, target.edition)
             header = target.title
             title_el = next(iter(article.iter("h1")), None)
@@ -262,7 +265,7 @@ class Assembler:
         template = _environment().get_template("document.html")
         html = template.render(compact=False, **values)
         compact = template.render(compact=True, **values)
-        return PrintDocument(target, html, resources, compact), []
+        return PrintDocument(target, html, resources, compact, text_chars), []
 
     def _adapt(self, article: etree._Element, section: Section, anchor: str,
                anchors: dict[str, str], resources: list[str]) -> list[ContentError]:

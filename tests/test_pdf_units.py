@@ -229,3 +229,18 @@ def test_paragraphs_never_end_on_a_lone_character(tmp_path: Path) -> None:
                           capture_output=True, text=True, check=True).stdout
     ends = [line.strip() for line in text.splitlines() if line.strip().endswith("证；")]
     assert len(ends) == 12 and min(len(line) for line in ends) >= 4, ends
+
+
+def test_page_without_article_is_an_error_naming_it(tmp_path: Path) -> None:
+    """A built page without Material's article (another theme), or missing, is an error naming
+    the source page, not a crash."""
+    site = tmp_path / "site"
+    (site / "policies/sample").mkdir(parents=True)
+    (site / "policies/sample/index.html").write_text("<html><body><p>正文</p></body></html>",
+                                                     encoding="utf-8")
+    document, errors = assemble(site)
+    assert document is None and [e.file for e in errors] == [PAGE]
+    assert "article element" in str(errors[0])
+    (site / "policies/sample/index.html").unlink()
+    _, errors = assemble(site)
+    assert [e.file for e in errors] == [PAGE] and "no such file" in str(errors[0])

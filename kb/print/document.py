@@ -82,6 +82,14 @@ class PrintOptions:
     references: dict[str, str] = field(default_factory=dict)
 
 
+class _Unreadable(Exception):
+    """A built page the PDF cannot be made from (its :class:`ContentError` names the page)."""
+
+    def __init__(self, error: ContentError):
+        super().__init__(str(error))
+        self.error = error
+
+
 @dataclass
 class TocEntry:
     """One line of the 目录."""
@@ -108,6 +116,7 @@ class PrintDocument:
     html: str
     resources: list[str]  # site-relative paths of the images and other files it loads
     compact_html: str | None = None  # cover and 目录 folded, record at the end (short documents)
+    text_chars: int = 0  # characters of body text: a short one is tried compact first
 
     def digest(self, site_dir: str, extra: str = "") -> str:
         """A hash of everything the PDF depends on: the HTML, its files, ``extra`` (versions);
@@ -169,12 +178,17 @@ class Assembler:
     def _article(self, section: Section) -> etree._Element:
         if section.dest_uri not in self._articles:
             path = self.site_dir / section.dest_uri
+            if not path.is_file():
+                raise _Unreadable(ContentError(section.repo_path, None, None,
+                                               f"the built page {section.dest_uri}",
+                                               "no such file in the site folder"))
             tree = lhtml.parse(str(path))
             found = tree.xpath("//article[contains(concat(' ', @class, ' '), ' md-content__inner ')]")
             if not found:
-                raise ContentError(section.repo_path, None, None,
-                                   f"an article element in the built page {section.dest_uri}",
-                                   "none (was the page built with the Material theme?)")
+                raise _Unreadable(ContentError(
+                    section.repo_path, None, None,
+                    f"an article element in the built page {section.dest_uri}",
+                    "none (was the page built with the Material theme?)"))
             article = found[0]
             for element in article.xpath(OMIT_XPATH):
                 element.drop_tree()
@@ -190,14 +204,16 @@ class Assembler:
         sections: list[PrintSection] = []
         resources: list[str] = []
         errors: list[ContentError] = []
+        text_chars = 0
         for section in target.sections:
             try:
                 article = self._article(section)
-            except ContentError as error:
-                errors.append(error)
+            except _Unreadable as problem:
+                errors.append(problem.error)
                 continue
             anchor = anchors[section.url]
             errors += self._adapt(article, section, anchor, anchors, resources)
+            text_chars += len(_text(article))
             _edition(article, target.edition)
             header = target.title
             title_el = next(iter(article.iter("h1")), None)
@@ -249,7 +265,7 @@ class Assembler:
         template = _environment().get_template("document.html")
         html = template.render(compact=False, **values)
         compact = template.render(compact=True, **values)
-        return PrintDocument(target, html, resources, compact), []
+        return PrintDocument(target, html, resources, compact, text_chars), []
 
     def _adapt(self, article: etree._Element, section: Section, anchor: str,
                anchors: dict[str, str], resources: list[str]) -> list[ContentError]:

@@ -36,16 +36,17 @@ log = logging.getLogger("mkdocs.plugins.kb.pdf")
 
 #: bump when the output changes for the same inputs (renderer logic, not templates: those
 #: are part of the hashed HTML)
-RENDERER_VERSION = "3"
+RENDERER_VERSION = "4"
 
 #: accessible output: PDF/UA-1 (tagged structure, document title shown); the bookmarks pane opens
 PDF_OPTIONS = {"pdf_variant": "pdf/ua-1"}
 #: a document whose body takes at most this many pages is rendered again compact (cover and
 #: 目录 folded into its first page, the record at the end)
 SHORT_BODY_PAGES = 2
-#: kinds of document that are mostly short: their compact layout is rendered first (kept when it
-#: takes at most SHORT_BODY_PAGES + 1 pages), the full one only when it is longer
-COMPACT_FIRST = ("chapter", "course")
+#: documents with less body text than this (characters; a page holds about 1800) are likely
+#: short: their compact layout is rendered first (kept when it takes at most SHORT_BODY_PAGES + 1
+#: pages), the full one only when it is longer; longer documents the other way round
+COMPACT_FIRST_CHARS = 3000
 
 
 @dataclass(frozen=True)
@@ -301,7 +302,7 @@ def _render_missing(documents: list[PrintDocument], keys: list[str], cache: PdfC
         else:
             jobs.append((doc, Job(key, doc.target.repo_path, doc.html, site_dir, str(cached),
                                   compact_html=doc.compact_html,
-                                  compact_first=doc.target.kind in COMPACT_FIRST,
+                                  compact_first=doc.text_chars < COMPACT_FIRST_CHARS,
                                   families=families, generated=generated, created=created)))
     results = _run([job for _, job in jobs], workers)
     for (doc, _job), result in zip(jobs, results):

@@ -15,11 +15,12 @@ import datetime as _dt
 import re
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import lru_cache
 from typing import Annotated, Any, ClassVar, Literal
 
 import yaml
 from pydantic import (BaseModel, ConfigDict, Field, StringConstraints, ValidationError,
-                      field_validator, model_validator)
+                      create_model, field_validator, model_validator)
 
 from kb.errors import ContentError
 from kb.content.yamlguard import front_matter_problem, nesting_problem
@@ -340,7 +341,7 @@ class NoticeMeta(_Meta):
 
     @model_validator(mode="after")
     def _expires_after_date(self) -> NoticeMeta:
-        if self.expires is not None and self.expires < self.date:
+        if self.expires is not None and self.date is not None and self.expires < self.date:
             raise _FieldProblem("expires", f"a date on or after date ({self.date})", str(self.expires))
         return self
 
@@ -491,7 +492,41 @@ def validate_meta(model: type[_Meta], front: FrontMatter, file: str,
         errors: list[ContentError] = []
         for err in exc.errors():
             errors += _to_content_errors(err, model, front, file)
+        failed = {str(err["loc"][0]) for err in exc.errors() if err["loc"]}
+        if failed and all(err["loc"] for err in exc.errors()):  # the rules did not run
+            errors += _rule_errors(model, front, file, data, failed)
         return None, errors
+
+
+@lru_cache(maxsize=None)
+def _lenient(model: type[_Meta]) -> type[_Meta]:
+    """``model`` with every required field optional: its rules across fields (required per
+    status, dates in order) run on whatever fields are valid."""
+    optional: dict[str, Any] = {name: (info.annotation | None, None)
+                                for name, info in model.model_fields.items() if info.is_required()}
+    return create_model(f"Lenient{model.__name__}", __base__=model, **optional)
+
+
+def _rule_errors(model: type[_Meta], front: FrontMatter, file: str, data: dict[str, Any],
+                 failed: set[str]) -> list[ContentError]:
+    """The model's rules across fields checked on the fields that passed, when pydantic stopped
+    before them because other fields failed: each independent error is reported in one run.
+    Rules about a field that already failed are left out (one error per mistake)."""
+    try:
+        _lenient(model).model_validate({k: v for k, v in data.items() if k not in failed})
+        return []
+    except ValidationError as exc:
+        out = []
+        for err in exc.errors():
+            cause = (err.get("ctx") or {}).get("error")
+            if isinstance(cause, _RequiredForStatus):
+                cause.fields = [f for f in cause.fields if f not in failed]
+            elif not isinstance(cause, _FieldProblem) or cause.field_name in failed:
+                continue
+            out += _to_content_errors(err, model, front, file)
+        return out
+    except TypeError:  # a rule that needs a field that failed
+        return []
 
 
 def _found(value: Any) -> str:

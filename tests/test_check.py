@@ -184,3 +184,19 @@ def test_demo_knowledge_base_passes(tmp_path: Path) -> None:
     assert proc.returncode == 0 and report["ok"], proc.stdout
     assert report["pages"] > 20
     assert {p["kind"] for p in report["problems"]} <= {"review"}
+
+
+def test_yaml_syntax_error_reads_once_with_a_syntax_hint() -> None:
+    """A tab in front matter: "found" once, and a hint about YAML syntax, not the content model."""
+    from kb.checks import HINTS, from_content_error
+    from kb.content.model import parse_front_matter
+
+    front, errors = parse_front_matter("---\ntitle: 标题\n\tversion: \"1.0\"\n---\n# 标题\n",
+                                       "policies/tab.md")
+    assert front is None
+    problem = from_content_error(errors[0])
+    assert (problem.file, problem.line) == ("policies/tab.md", 3)
+    assert problem.message == ("expected valid YAML front matter, found character '\\t' that "
+                               "cannot start any token")
+    assert problem.hint == "YAML does not allow tabs; indent with spaces"
+    assert problem.hint != HINTS["metadata"]

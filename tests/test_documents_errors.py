@@ -84,6 +84,9 @@ FILES: dict[str, str] = {
         "    summary: 修订\n")),
     # 12. YAML that does not parse (line 3)
     "policies/broken-yaml.md": doc("XXZX-ZD-114", "[未闭合的标题"),
+    # 12b. a tab indenting a key (line 6): the hint is about tabs, not the content model
+    "policies/tab-indent.md": doc("XXZX-ZD-120", "制表符缩进").replace(
+        "owner: 信息中心", "\towner: 信息中心"),
     # 13. tags must be a list (line 12)
     "policies/tags-not-list.md": doc("XXZX-ZD-115", "标签类型错误", "tags: 网络\n"),
     # 14. review interval out of range (line 11)
@@ -176,7 +179,11 @@ EXPECTED: dict[str, str] = {
     "policies/broken-yaml.md":
         "policies/broken-yaml.md:3: expected valid YAML front matter, "
         "found expected ',' or ']', but got ':' on line 4 (while parsing a flow sequence that "
-        "starts here)",
+        "starts here) (close the [ or { of the list on that line, or quote a value that starts "
+        "with [ or {)",
+    "policies/tab-indent.md":
+        "policies/tab-indent.md:6: expected valid YAML front matter, found character '\\t' "
+        "that cannot start any token (YAML does not allow tabs; indent with spaces)",
     "policies/tags-not-list.md":
         "policies/tags-not-list.md:12: tags (标签): expected a list, found '网络'",
     "policies/zero-review.md":

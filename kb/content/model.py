@@ -454,10 +454,12 @@ def parse_front_matter(text: str, file: str) -> tuple[FrontMatter | None, list[C
         context = getattr(exc, "context_mark", None)
         line = mark.line + 2 if mark is not None else 1
         problem = getattr(exc, "problem", None) or str(exc)
+        hint = yaml_syntax_hint(problem)
+        problem = problem[len("found "):] if problem.startswith("found ") else problem
         if context is not None and context.line + 2 < line:
             problem = f"{problem} on line {line} ({exc.context} that starts here)"
             line = context.line + 2
-        return None, [ContentError(file, line, None, "valid YAML front matter", problem)]
+        return None, [ContentError(file, line, None, "valid YAML front matter", problem, hint)]
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -466,6 +468,22 @@ def parse_front_matter(text: str, file: str) -> tuple[FrontMatter | None, list[C
     key_lines: dict[tuple[str | int, ...], int] = {(): 2}
     _collect_lines(node, (), key_lines)
     return FrontMatter(data, body, end + 2, key_lines), []
+
+
+def yaml_syntax_hint(problem: str) -> str:
+    """What to do about a YAML syntax error, by PyYAML's ``problem`` text."""
+    if "'\\t'" in problem or "\t" in problem or "tab character" in problem:
+        return "YAML does not allow tabs; indent with spaces"
+    if "mapping values are not allowed" in problem:
+        return "one 'key: value' per line; quote a value that contains ': ', e.g. title: \"A: B\""
+    if "expected ',' or ']'" in problem or "expected ',' or '}'" in problem:
+        return "close the [ or { of the list on that line, or quote a value that starts with [ or {"
+    if "found unexpected end of stream" in problem or "quoted scalar" in problem:
+        return "close the quote opened on that line"
+    if "found character" in problem and "cannot start any token" in problem:
+        return "quote a value that starts with a special character (@ ` % | > etc.)"
+    return ("fix the YAML syntax on that line: 'key: value' lines indented with spaces; "
+            "quote values that contain : # [ ] { }")
 
 
 def _collect_lines(node: yaml.Node | None, path: tuple[str | int, ...],

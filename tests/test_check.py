@@ -60,10 +60,14 @@ def defects(clean: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path
     _append(project / "docs/about.md",
             "\n见[不存在的页面](missing-page.md)。\n\n"
             "又见[不存在的小节](../policies/net-access.md#没有这一节)。\n")
-    _append(project / "policies/net-access.md",
+    net = project / "policies/net-access.md"
+    net.write_text(net.read_text(encoding="utf-8").replace(
+        "title: 网络接入管理制度", "title: 网络接入管理制度 src=x"), encoding="utf-8")
+    _append(net,
             "\n## 附图\n\n![缺少的图](images/absent.png)\n\n"
             '<p><a href="../../about/#nowhere-anchor">关于本站</a></p>\n\n'
-            '<p><img src="../images/raw-absent.png" alt="原始图"></p>\n')
+            '<p><img src="../images/raw-absent.png" alt="原始图"></p>\n\n'
+            '<p><img src="x" alt="短名图"></p>\n')
     old = dict(os.environ)
     os.environ.pop("KB_AUDIENCE", None)
     os.environ.pop("KB_PREVIEW", None)
@@ -109,6 +113,10 @@ def test_missing_images_reported_with_line(defects: tuple[Path, Report]) -> None
                                  _line_of(policy, "images/absent.png")).message
     assert "raw-absent.png" in _find(report, "policies/net-access.md", "image",
                                      _line_of(policy, "raw-absent.png")).message
+    # the title reads "src=x" too: the line is the <img>'s, not the front matter's
+    line = _line_of(policy, '<img src="x"')
+    assert line > _line_of(policy, "src=x")
+    assert "'x'" in _find(report, "policies/net-access.md", "image", line).message
 
 
 def test_version_discipline_against_base(defects: tuple[Path, Report]) -> None:

@@ -59,7 +59,10 @@ def defects(clean: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path
     git(project, "commit", "-q", "-am", "复审过期示例")
     _append(project / "docs/about.md",
             "\n见[不存在的页面](missing-page.md)。\n\n"
-            "又见[不存在的小节](../policies/net-access.md#没有这一节)。\n")
+            "又见[不存在的小节](../policies/net-access.md#没有这一节)。\n\n"
+            "<script>alert(1)</script>\n\n"
+            "<div style=\"position:fixed;top:0;left:0\">遮罩</div>\n\n"
+            "段落 {: onclick=\"alert('attr')\" }\n")
     net = project / "policies/net-access.md"
     net.write_text(net.read_text(encoding="utf-8").replace(
         "title: 网络接入管理制度", "title: 网络接入管理制度 src=x"), encoding="utf-8")
@@ -117,6 +120,19 @@ def test_missing_images_reported_with_line(defects: tuple[Path, Report]) -> None
     line = _line_of(policy, '<img src="x"')
     assert line > _line_of(policy, "src=x")
     assert "'x'" in _find(report, "policies/net-access.md", "image", line).message
+
+
+def test_removed_markup_is_reported_with_line(defects: tuple[Path, Report]) -> None:
+    """What the sanitiser takes out (script, overlay) and an attr_list handler left as text are
+    warnings naming file and line: kb check fails, the writer knows why the page looks so."""
+    project, report = defects
+    about = project / "docs/about.md"
+    for written, what in (("<script>", "<script> element and its content"),
+                          ("position:fixed", "style= on <div>"),
+                          ("onclick", "attribute onclick= in `{: onclick=")):
+        problem = _find(report, "docs/about.md", "safety", _line_of(about, written))
+        assert problem.severity == "warning" and what in problem.message, problem
+        assert problem.hint and "script" in problem.hint
 
 
 def test_version_discipline_against_base(defects: tuple[Path, Report]) -> None:

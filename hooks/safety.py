@@ -19,7 +19,8 @@ from mkdocs.structure.pages import Page
 
 from kb import buildstate
 from kb.publish import headers
-from kb.content.sanitize import clean_html, escape_meta
+from kb.content.sanitize import UNSAFE_MARKUP, Removal, clean_html, escape_meta, removals
+from kb.content.sitelinks import body_start
 
 log = logging.getLogger("mkdocs.plugins.kb.safety")
 
@@ -47,8 +48,29 @@ def on_page_markdown(markdown: str, *, page: Page, config: MkDocsConfig, files: 
 
 @event_priority(100)  # first: the writer's HTML, before our hooks add theirs
 def on_page_content(html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
-    """Sanitise the converted Markdown (raw HTML, attr_list attributes, link URLs)."""
+    """Sanitise the converted Markdown (raw HTML, attr_list attributes, link URLs); tell the
+    writer what was removed (a warning naming file, line and what: ``kb check`` and a strict
+    build fail, nothing runs either way)."""
+    found = removals(html)
+    if found:
+        _report(found, page, config)
     return clean_html(html)
+
+
+def _report(found: list[Removal], page: Page, config: MkDocsConfig) -> None:
+    """One warning per removal: ``policies/x.md:12: unsafe markup ...: <script> element ...``."""
+    repo_path = buildstate.of(config).roots.repo_path(page.file)
+    try:
+        lines = page.file.content_string.splitlines()
+    except (OSError, UnicodeDecodeError, TypeError):
+        lines = []
+    first = body_start(lines)
+    for removal in found:
+        needle = removal.needle.lower()
+        line = next((n for n, text in enumerate(lines[first:], first + 1)
+                     if needle in text.lower()), None)
+        where = f"{repo_path}:{line}" if line else repo_path
+        log.warning("%s: %s %s", where, UNSAFE_MARKUP, removal.what)
 
 
 def on_env(env: Environment, *, config: MkDocsConfig, files: Files) -> Environment:

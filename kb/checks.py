@@ -23,6 +23,7 @@ from typing import Any
 
 from kb.buildrun import BuildRun, run_build
 from kb.errors import ContentError
+from kb.content.sanitize import UNSAFE_MARKUP
 from kb.content.sitelinks import BrokenLink, check_links, locate
 from kb.versions.check import check_project
 from kb.content.yamlguard import ExpandingConfig, check_config_file
@@ -35,6 +36,9 @@ HINTS: dict[str, str] = {
     "anchor": "link to a heading that exists: its anchor is the heading text (e.g. #补充说明)",
     "image": "add the image file next to the page (e.g. images/) or fix its path",
     "build": "see the message; run `mkdocs build --strict` for the full log",
+    "safety": "remove it, or show it as code (`<script>`): pages may not run script, embed "
+              "frames or restyle the page; event handlers and javascript: links never reach "
+              "readers",
     "version": "raise `version` and add a matching `history` entry (version, date, summary)",
     "review": "review the document, then update effective_date/next_review and history",
 }
@@ -52,7 +56,7 @@ class Problem:
     file: str | None  # repository-relative source path; None for site-wide findings
     line: int | None
     severity: str  # error, warning (both fail the check) or info
-    kind: str  # metadata, build, link, anchor, image, version, review
+    kind: str  # metadata, build, safety, link, anchor, image, version, review
     message: str
     hint: str | None = None
 
@@ -149,8 +153,9 @@ def from_log(level: str, message: str, run: BuildRun) -> Problem:
         line = locate(page.source, link) if page else None
         return Problem(file, line, severity, kind, message, HINTS[kind])
     if m := _FILE_LINE.match(message):
-        return Problem(m["file"], int(m["line"]) if m["line"] else None, severity, "build",
-                       m["msg"], HINTS["build"])
+        kind = "safety" if m["msg"].startswith(UNSAFE_MARKUP) else "build"
+        return Problem(m["file"], int(m["line"]) if m["line"] else None, severity, kind,
+                       m["msg"], HINTS[kind])
     return Problem(None, None, severity, "build", message, HINTS["build"])
 
 

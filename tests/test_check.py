@@ -59,11 +59,18 @@ def defects(clean: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path
     git(project, "commit", "-q", "-am", "复审过期示例")
     _append(project / "docs/about.md",
             "\n见[不存在的页面](missing-page.md)。\n\n"
-            "又见[不存在的小节](../policies/net-access.md#没有这一节)。\n")
-    _append(project / "policies/net-access.md",
+            "又见[不存在的小节](../policies/net-access.md#没有这一节)。\n\n"
+            "<script>alert(1)</script>\n\n"
+            "<div style=\"position:fixed;top:0;left:0\">遮罩</div>\n\n"
+            "段落 {: onclick=\"alert('attr')\" }\n")
+    net = project / "policies/net-access.md"
+    net.write_text(net.read_text(encoding="utf-8").replace(
+        "title: 网络接入管理制度", "title: 网络接入管理制度 src=x"), encoding="utf-8")
+    _append(net,
             "\n## 附图\n\n![缺少的图](images/absent.png)\n\n"
             '<p><a href="../../about/#nowhere-anchor">关于本站</a></p>\n\n'
-            '<p><img src="../images/raw-absent.png" alt="原始图"></p>\n')
+            '<p><img src="../images/raw-absent.png" alt="原始图"></p>\n\n'
+            '<p><img src="x" alt="短名图"></p>\n')
     old = dict(os.environ)
     os.environ.pop("KB_AUDIENCE", None)
     os.environ.pop("KB_PREVIEW", None)
@@ -109,6 +116,23 @@ def test_missing_images_reported_with_line(defects: tuple[Path, Report]) -> None
                                  _line_of(policy, "images/absent.png")).message
     assert "raw-absent.png" in _find(report, "policies/net-access.md", "image",
                                      _line_of(policy, "raw-absent.png")).message
+    # the title reads "src=x" too: the line is the <img>'s, not the front matter's
+    line = _line_of(policy, '<img src="x"')
+    assert line > _line_of(policy, "src=x")
+    assert "'x'" in _find(report, "policies/net-access.md", "image", line).message
+
+
+def test_removed_markup_is_reported_with_line(defects: tuple[Path, Report]) -> None:
+    """What the sanitiser takes out (script, overlay) and an attr_list handler left as text are
+    warnings naming file and line: kb check fails, the writer knows why the page looks so."""
+    project, report = defects
+    about = project / "docs/about.md"
+    for written, what in (("<script>", "<script> element and its content"),
+                          ("position:fixed", "style= on <div>"),
+                          ("onclick", "attribute onclick= in `{: onclick=")):
+        problem = _find(report, "docs/about.md", "safety", _line_of(about, written))
+        assert problem.severity == "warning" and what in problem.message, problem
+        assert problem.hint and "script" in problem.hint
 
 
 def test_version_discipline_against_base(defects: tuple[Path, Report]) -> None:
@@ -184,3 +208,19 @@ def test_demo_knowledge_base_passes(tmp_path: Path) -> None:
     assert proc.returncode == 0 and report["ok"], proc.stdout
     assert report["pages"] > 20
     assert {p["kind"] for p in report["problems"]} <= {"review"}
+
+
+def test_yaml_syntax_error_reads_once_with_a_syntax_hint() -> None:
+    """A tab in front matter: "found" once, and a hint about YAML syntax, not the content model."""
+    from kb.checks import HINTS, from_content_error
+    from kb.content.model import parse_front_matter
+
+    front, errors = parse_front_matter("---\ntitle: 标题\n\tversion: \"1.0\"\n---\n# 标题\n",
+                                       "policies/tab.md")
+    assert front is None
+    problem = from_content_error(errors[0])
+    assert (problem.file, problem.line) == ("policies/tab.md", 3)
+    assert problem.message == ("expected valid YAML front matter, found character '\\t' that "
+                               "cannot start any token")
+    assert problem.hint == "YAML does not allow tabs; indent with spaces"
+    assert problem.hint != HINTS["metadata"]

@@ -84,6 +84,9 @@ FILES: dict[str, str] = {
         "    summary: 修订\n")),
     # 12. YAML that does not parse (line 3)
     "policies/broken-yaml.md": doc("XXZX-ZD-114", "[未闭合的标题"),
+    # 12b. a tab indenting a key (line 6): the hint is about tabs, not the content model
+    "policies/tab-indent.md": doc("XXZX-ZD-120", "制表符缩进").replace(
+        "owner: 信息中心", "\towner: 信息中心"),
     # 13. tags must be a list (line 12)
     "policies/tags-not-list.md": doc("XXZX-ZD-115", "标签类型错误", "tags: 网络\n"),
     # 14. review interval out of range (line 11)
@@ -119,6 +122,20 @@ FILES: dict[str, str] = {
         "review_months: 12", "next_review: 2025-12-31"),
     # 20. a plain page with a key plain pages do not have (line 2)
     "docs/about.md": "---\nstatus: effective\n---\n# 关于\n",
+    # 21. (EXPECTED_MANY) an impossible date does not hide an unknown category
+    "docs/announcements/2026/2026-03-03-two.md": """\
+        ---
+        title: 两处错误
+        date: 2026-13-45
+        category: 八卦
+        ---
+        # 两处错误
+        """,
+    # 22. (EXPECTED_MANY) a file's missing approver does not hide its duplicate doc_id
+    "policies/hardware.md": doc("XXZX-ZD-107", "硬件管理", head=without("approver")),
+    # 23. (EXPECTED_MANY) a bad version does not hide the rule that needs an approver
+    "policies/version-and-approver.md": doc("XXZX-ZD-119", "版本与批准", head=without(
+        "approver")).replace('version: "1.0"', "version: v2"),
 }
 
 #: the one error each malformed file must produce, exactly as printed
@@ -162,7 +179,11 @@ EXPECTED: dict[str, str] = {
     "policies/broken-yaml.md":
         "policies/broken-yaml.md:3: expected valid YAML front matter, "
         "found expected ',' or ']', but got ':' on line 4 (while parsing a flow sequence that "
-        "starts here)",
+        "starts here) (close the [ or { of the list on that line, or quote a value that starts "
+        "with [ or {)",
+    "policies/tab-indent.md":
+        "policies/tab-indent.md:6: expected valid YAML front matter, found character '\\t' "
+        "that cannot start any token (YAML does not allow tabs; indent with spaces)",
     "policies/tags-not-list.md":
         "policies/tags-not-list.md:12: tags (标签): expected a list, found '网络'",
     "policies/zero-review.md":
@@ -188,6 +209,27 @@ EXPECTED: dict[str, str] = {
         "keywords, tags, title, "
         "found unknown key 'status' (check the spelling)",
 }
+
+#: files with independent errors: every one is reported in the same run
+EXPECTED_MANY: dict[str, list[str]] = {
+    "docs/announcements/2026/2026-03-03-two.md": [
+        "docs/announcements/2026/2026-03-03-two.md:3: date (发布日期): expected a date "
+        "YYYY-MM-DD, found '2026-13-45'",
+        "docs/announcements/2026/2026-03-03-two.md:4: category (类别): expected one of "
+        "系统维护, 安全通告, 培训通知, 制度发布, 其他 (extra.kb.announcement_categories), "
+        "found '八卦'"],
+    "policies/hardware.md": [
+        "policies/hardware.md:2: doc_id (文件编号): expected a doc_id no other document uses, "
+        "found 'XXZX-ZD-107', already used by policies/dup-a.md:2",
+        "policies/hardware.md:5: approver (批准): expected a value: required when status is "
+        "effective, found nothing"],
+    "policies/version-and-approver.md": [
+        "policies/version-and-approver.md:4: version (版本): expected a version MAJOR.MINOR "
+        "such as 1.0 or 2.3, found 'v2'",
+        "policies/version-and-approver.md:5: approver (批准): expected a value: required when "
+        "status is effective, found nothing"],
+}
+ALL_ERRORS: list[str] = [*EXPECTED.values(), *(e for es in EXPECTED_MANY.values() for e in es)]
 
 _ERROR_LINE = re.compile(r"^\s*- (\S+\.md(?::\d+)?: .*)$")
 
@@ -220,6 +262,13 @@ def test_each_malformed_file_reports_its_exact_error(broken: BuildResult, file: 
     assert broken.errors_of(file) == [EXPECTED[file]]
 
 
+@pytest.mark.parametrize("file", sorted(EXPECTED_MANY))
+def test_independent_errors_of_one_file_are_all_reported(broken: BuildResult, file: str) -> None:
+    """A field's error hides neither another field's nor a site-wide rule's (duplicate doc_id,
+    category list, required-per-status): the writer fixes them all after one run."""
+    assert sorted(broken.errors_of(file)) == sorted(EXPECTED_MANY[file])
+
+
 def test_build_fails_without_strict(broken: BuildResult) -> None:
     """Content errors fail `mkdocs build` (no --strict) before any page is written."""
     assert broken.proc.returncode != 0
@@ -230,8 +279,8 @@ def test_all_errors_of_one_build_are_reported_together(broken: BuildResult) -> N
     """One build lists every error at once under one header, and nothing else as an error."""
     assert len(EXPECTED) >= 12
     headers = re.findall(r"(\d+) content error\(s\); nothing was published:", broken.output)
-    assert headers == [str(len(EXPECTED))]
-    assert sorted(broken.errors) == sorted(EXPECTED.values())
+    assert headers == [str(len(ALL_ERRORS))]
+    assert sorted(broken.errors) == sorted(ALL_ERRORS)
 
 
 def test_valid_documents_next_to_broken_ones_raise_nothing(broken: BuildResult) -> None:
@@ -263,7 +312,7 @@ def test_loading_without_a_build_finds_the_same_errors(broken: BuildResult) -> N
             "print('\\n'.join(str(e) for e in c.errors))")
     proc = subprocess.run([sys.executable, "-c", code, str(project / "mkdocs.yml")],
                           capture_output=True, text=True, env=build_env(), check=True)
-    assert sorted(proc.stdout.splitlines()) == sorted(EXPECTED.values())
+    assert sorted(proc.stdout.splitlines()) == sorted(ALL_ERRORS)
 
 
 def test_kb_report_still_informs_when_files_are_broken(broken: BuildResult) -> None:
@@ -273,4 +322,4 @@ def test_kb_report_still_informs_when_files_are_broken(broken: BuildResult) -> N
                           capture_output=True, text=True, env=build_env(), check=False)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[-1] == (
-        f"另有 {len(EXPECTED)} 个文件的元数据有误，未计入本报告；运行 kb check 查看详情。")
+        f"另有 {len(EXPECTED) + len(EXPECTED_MANY)} 个文件的元数据有误，未计入本报告；运行 kb check 查看详情。")

@@ -44,6 +44,7 @@ from kb.content.catalog import Catalog, Entry
 from kb.config import KBSettings, Level, level_rank
 from kb.content.model import CONFIDENTIALITY_LABELS, FIELD_LABELS
 from kb.content.roots import ContentRoots
+from kb.content.sitelinks import locate
 
 log = logging.getLogger("mkdocs.plugins.kb.audience")
 
@@ -318,17 +319,15 @@ def restricted_reference(source: Entry | None, field: str | None, target: Entry,
 
 
 def _line_of(page: File, href: str) -> int | None:
-    """Line of the first occurrence of ``href`` in the page's source file, when found."""
+    """Line of ``href`` in the body of the page's source file, when found
+    (:func:`kb.content.sitelinks.locate`: link syntax first, front matter skipped)."""
     if not page.abs_src_path or not href:
         return None
     try:
         with open(page.abs_src_path, encoding="utf-8-sig") as handle:
-            for number, line in enumerate(handle, start=1):
-                if href in line:
-                    return number
+            return locate(handle.read(), href)
     except (OSError, UnicodeDecodeError):
         return None
-    return None
 
 
 _HTML_LINK = re.compile(r"<a\b([^>]*)>(.*?)</a\s*>", re.S | re.I)

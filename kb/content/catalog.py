@@ -131,6 +131,33 @@ class Entry:
         """Line of ``key`` in this file's front matter (first line of it when absent)."""
         return self.front.line_of((key,))
 
+    def text(self, key: str) -> str | None:
+        """The validated text field ``key`` (``doc_id``, ``owner``, ``category``), else None."""
+        value = getattr(self.meta, key, None)
+        return value if isinstance(value, str) else None
+
+
+@dataclass(eq=False)
+class Unvalidated:
+    """A page whose front matter parsed but did not validate (its errors are reported).
+
+    Site-wide rules still read the plain text of its identifier and vocabulary fields, so one
+    run reports every independent problem: a duplicate ``doc_id`` in a file that also lacks
+    ``approver``, an unknown ``category`` next to an impossible ``date``.
+    """
+
+    repo_path: str
+    type: str
+    front: FrontMatter
+
+    def line(self, key: str) -> int | None:
+        return self.front.line_of((key,))
+
+    def text(self, key: str) -> str | None:
+        """The front matter's text value of ``key`` as written (stripped), else None."""
+        value = self.front.data.get(key)
+        return value.strip() if isinstance(value, str) and value.strip() else None
+
 
 @dataclass
 class Catalog:
@@ -139,6 +166,8 @@ class Catalog:
     entries: list[Entry] = field(default_factory=list)  # pages in this build, by repo path
     errors: list[ContentError] = field(default_factory=list)
     left_out: list[Entry] = field(default_factory=list)  # pages kept out of this build
+    #: pages whose front matter parsed but failed validation (not in the build)
+    unvalidated: list[Unvalidated] = field(default_factory=list)
     #: what the audience filter left out and the restricted links found (kb.audience.filter)
     audience: Any = None
     _index_key: tuple[int, int] | None = field(default=None, init=False, repr=False)
@@ -270,13 +299,16 @@ def _validated(text: str, repo_path: str, kind: str) -> tuple:
     return meta, front, errors
 
 
-def _parse(file: File, repo_path: str, kind: str) -> tuple[Entry | None, list[ContentError]]:
+def _parse(file: File, repo_path: str,
+           kind: str) -> tuple[Entry | Unvalidated | None, list[ContentError]]:
+    """The file's entry; an :class:`Unvalidated` one (with errors) when only its front matter
+    parsed; None when not even that."""
     text, errors = _read(file, repo_path)
     if text is None:
         return None, errors
     meta, front, errors = _validated(text, repo_path, kind)
     if meta is None:
-        return None, list(errors)
+        return (Unvalidated(repo_path, kind, front) if front is not None else None), list(errors)
     return Entry(repo_path, file.src_uri, file.url, kind, meta, front, file=file), []
 
 
@@ -298,7 +330,9 @@ def build_catalog(files: Files, settings: KBSettings, roots: ContentRoots) -> Ca
             continue
         entry, errors = _parse(file, repo_path, kind)
         catalog.errors += errors
-        if entry is not None:
+        if isinstance(entry, Unvalidated):
+            catalog.unvalidated.append(entry)
+        elif entry is not None:
             catalog.entries.append(entry)
     _link_chapters(catalog, parsed)
     for entry in catalog.entries:

@@ -15,11 +15,12 @@ import datetime as _dt
 import re
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import lru_cache
 from typing import Annotated, Any, ClassVar, Literal
 
 import yaml
 from pydantic import (BaseModel, ConfigDict, Field, StringConstraints, ValidationError,
-                      field_validator, model_validator)
+                      create_model, field_validator, model_validator)
 
 from kb.errors import ContentError
 from kb.content.yamlguard import front_matter_problem, nesting_problem
@@ -340,7 +341,7 @@ class NoticeMeta(_Meta):
 
     @model_validator(mode="after")
     def _expires_after_date(self) -> NoticeMeta:
-        if self.expires is not None and self.expires < self.date:
+        if self.expires is not None and self.date is not None and self.expires < self.date:
             raise _FieldProblem("expires", f"a date on or after date ({self.date})", str(self.expires))
         return self
 
@@ -453,10 +454,12 @@ def parse_front_matter(text: str, file: str) -> tuple[FrontMatter | None, list[C
         context = getattr(exc, "context_mark", None)
         line = mark.line + 2 if mark is not None else 1
         problem = getattr(exc, "problem", None) or str(exc)
+        hint = yaml_syntax_hint(problem)
+        problem = problem[len("found "):] if problem.startswith("found ") else problem
         if context is not None and context.line + 2 < line:
             problem = f"{problem} on line {line} ({exc.context} that starts here)"
             line = context.line + 2
-        return None, [ContentError(file, line, None, "valid YAML front matter", problem)]
+        return None, [ContentError(file, line, None, "valid YAML front matter", problem, hint)]
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -465,6 +468,22 @@ def parse_front_matter(text: str, file: str) -> tuple[FrontMatter | None, list[C
     key_lines: dict[tuple[str | int, ...], int] = {(): 2}
     _collect_lines(node, (), key_lines)
     return FrontMatter(data, body, end + 2, key_lines), []
+
+
+def yaml_syntax_hint(problem: str) -> str:
+    """What to do about a YAML syntax error, by PyYAML's ``problem`` text."""
+    if "'\\t'" in problem or "\t" in problem or "tab character" in problem:
+        return "YAML does not allow tabs; indent with spaces"
+    if "mapping values are not allowed" in problem:
+        return "one 'key: value' per line; quote a value that contains ': ', e.g. title: \"A: B\""
+    if "expected ',' or ']'" in problem or "expected ',' or '}'" in problem:
+        return "close the [ or { of the list on that line, or quote a value that starts with [ or {"
+    if "found unexpected end of stream" in problem or "quoted scalar" in problem:
+        return "close the quote opened on that line"
+    if "found character" in problem and "cannot start any token" in problem:
+        return "quote a value that starts with a special character (@ ` % | > etc.)"
+    return ("fix the YAML syntax on that line: 'key: value' lines indented with spaces; "
+            "quote values that contain : # [ ] { }")
 
 
 def _collect_lines(node: yaml.Node | None, path: tuple[str | int, ...],
@@ -491,7 +510,41 @@ def validate_meta(model: type[_Meta], front: FrontMatter, file: str,
         errors: list[ContentError] = []
         for err in exc.errors():
             errors += _to_content_errors(err, model, front, file)
+        failed = {str(err["loc"][0]) for err in exc.errors() if err["loc"]}
+        if failed and all(err["loc"] for err in exc.errors()):  # the rules did not run
+            errors += _rule_errors(model, front, file, data, failed)
         return None, errors
+
+
+@lru_cache(maxsize=None)
+def _lenient(model: type[_Meta]) -> type[_Meta]:
+    """``model`` with every required field optional: its rules across fields (required per
+    status, dates in order) run on whatever fields are valid."""
+    optional: dict[str, Any] = {name: (info.annotation | None, None)
+                                for name, info in model.model_fields.items() if info.is_required()}
+    return create_model(f"Lenient{model.__name__}", __base__=model, **optional)
+
+
+def _rule_errors(model: type[_Meta], front: FrontMatter, file: str, data: dict[str, Any],
+                 failed: set[str]) -> list[ContentError]:
+    """The model's rules across fields checked on the fields that passed, when pydantic stopped
+    before them because other fields failed: each independent error is reported in one run.
+    Rules about a field that already failed are left out (one error per mistake)."""
+    try:
+        _lenient(model).model_validate({k: v for k, v in data.items() if k not in failed})
+        return []
+    except ValidationError as exc:
+        out = []
+        for err in exc.errors():
+            cause = (err.get("ctx") or {}).get("error")
+            if isinstance(cause, _RequiredForStatus):
+                cause.fields = [f for f in cause.fields if f not in failed]
+            elif not isinstance(cause, _FieldProblem) or cause.field_name in failed:
+                continue
+            out += _to_content_errors(err, model, front, file)
+        return out
+    except TypeError:  # a rule that needs a field that failed
+        return []
 
 
 def _found(value: Any) -> str:

@@ -25,18 +25,25 @@ from kb.errors import ContentError
 from kb.content.model import NoticeMeta, ControlledMeta, Status, field_name
 
 if TYPE_CHECKING:  # the catalog calls these rules; they only read its classes
-    from kb.content.catalog import Catalog, Entry
+    from kb.content.catalog import Catalog, Entry, Unvalidated
 
 #: the field that identifies a document of each type
 ID_FIELDS: dict[str, str] = {"policy": "doc_id", "manual": "doc_id", "course": "course_code"}
 
 
-def _where(entry: Entry, key: str) -> str:
+def _every(catalog: Catalog) -> list[Entry | Unvalidated]:
+    """Valid entries and those whose front matter failed validation, by repository path: rules
+    on plain text fields (identifiers, vocabularies) check both, so a file's own errors do not
+    hide its site-wide ones."""
+    return sorted([*catalog.entries, *catalog.unvalidated], key=lambda e: e.repo_path)
+
+
+def _where(entry: Entry | Unvalidated, key: str) -> str:
     line = entry.line(key)
     return f"{entry.repo_path}:{line}" if line else entry.repo_path
 
 
-def _error(entry: Entry, key: str, expected: str, found: str | None,
+def _error(entry: Entry | Unvalidated, key: str, expected: str, found: str | None,
            line_key: tuple[str | int, ...] | None = None) -> ContentError:
     line = entry.front.line_of(line_key or (key,))
     return ContentError(entry.repo_path, line, field_name((key,)), expected, found)
@@ -51,10 +58,10 @@ def check_identifiers(catalog: Catalog, settings: KBSettings) -> Iterable[Conten
         except re.error as exc:
             raise PluginError(f"mkdocs.yml: extra.kb.doc_id_patterns.{kind}: expected a regular "
                               f"expression, found {pattern!r} ({exc})") from None
-    first: dict[tuple[str, str], Entry] = {}
-    for entry in catalog.entries:
+    first: dict[tuple[str, str], Entry | Unvalidated] = {}
+    for entry in _every(catalog):
         key = ID_FIELDS.get(entry.type)
-        value = getattr(entry.meta, key, None) if key else None
+        value = entry.text(key) if key else None
         if key is None or value is None:
             continue
         pattern = patterns.get(entry.type)
@@ -139,20 +146,21 @@ def check_vocabularies(catalog: Catalog, settings: KBSettings) -> Iterable[Conte
     """Owners and announcement categories come from the lists in mkdocs.yml."""
     owners = settings.owners
     categories = settings.announcement_categories
-    for entry in catalog.entries:
-        meta = entry.meta
-        owner = getattr(meta, "owner", None)
+    for entry in _every(catalog):
+        owner = entry.text("owner")
         if owners and owner is not None and owner not in owners:
             yield _error(entry, "owner", f"one of {', '.join(owners)} (extra.kb.owners)",
                          repr(owner))
-        if isinstance(meta, NoticeMeta) and meta.category not in categories:
+        category = entry.text("category") if entry.type == NoticeMeta.type_name else None
+        if category is not None and category not in categories:
             yield _error(entry, "category",
                          f"one of {', '.join(categories)} (extra.kb.announcement_categories)",
-                         repr(meta.category))
+                         repr(category))
 
 
 def check_site(catalog: Catalog, settings: KBSettings) -> list[ContentError]:
-    """Every site-wide rule over the catalog's valid entries."""
+    """Every site-wide rule over the catalog's valid entries (identifier and vocabulary rules
+    also over the entries that failed validation)."""
     rules: list[Callable[[], Iterable[ContentError]]] = [
         lambda: check_identifiers(catalog, settings),
         lambda: check_supersession(catalog),

@@ -21,6 +21,8 @@ Two halves, both applied by ``hooks/safety.py`` to every page before the theme s
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from html.parser import HTMLParser
 from typing import Any
 
 import nh3
@@ -96,6 +98,98 @@ _cleaner = nh3.Cleaner(
 def clean_html(html: str) -> str:
     """``html`` with everything that could run, load or restyle the page removed."""
     return _cleaner.clean(html)
+
+
+#: elements whose removal the writer is told about (the rest of what is not in TAGS is formatting
+#: that loses its tag and keeps its text)
+REPORTED_TAGS: frozenset[str] = DROP_WITH_CONTENT | {"form", "base", "meta", "link", "button"}
+#: attributes holding a URL: a scheme outside URL_SCHEMES (javascript:, data:, ...) is removed
+URL_ATTRIBUTES: frozenset[str] = frozenset(
+    {"href", "src", "cite", "action", "formaction", "data", "poster", "background", "xlink:href"})
+_SCHEME = re.compile(r"^\s*([a-z][a-z0-9+.\-]*)\s*:", re.I)
+_STYLE_PROPERTY = re.compile(r"([a-z\-]+)\s*:", re.I)
+#: attr_list braces left as text that ask for an event handler or a style
+_ATTR_TEXT = re.compile(r"\{:?[^{}\n]*?\b(on[a-z]+|style)\s*=[^{}\n]*\}", re.I)
+
+
+#: how the build's warning about a :class:`Removal` starts (``kb check``: kind ``safety``)
+UNSAFE_MARKUP = "unsafe markup taken out of the page:"
+
+
+@dataclass(frozen=True)
+class Removal:
+    """One thing :func:`clean_html` takes out of a page, for the writer: what, and the text to
+    look for in the Markdown source to find its line."""
+
+    what: str
+    needle: str
+
+
+class _Unsafe(HTMLParser):
+    """Walks converted Markdown and notes what the sanitiser will remove (script, frames,
+    handlers, script URLs, style overlays, theme ids) or what stays as inert text
+    (an attr_list with a handler that Markdown did not apply)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[Removal] = []
+        self._code = 0
+
+    def _add(self, what: str, needle: str) -> None:
+        removal = Removal(what, needle)
+        if removal not in self.found:
+            self.found.append(removal)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("code", "pre"):
+            self._code += 1
+        if tag in REPORTED_TAGS:
+            content = " and its content" if tag in DROP_WITH_CONTENT else ""
+            self._add(f"<{tag}> element{content}", f"<{tag}")
+            return
+        for name, value in attrs:
+            value = value or ""
+            if name.startswith("on"):
+                self._add(f"event handler {name}= on <{tag}>", name)
+            elif name == "style" and {p.lower() for p in _STYLE_PROPERTY.findall(value)} - \
+                    {"text-align"}:
+                self._add(f"style= on <{tag}> (only text-align is kept)", "style")
+            elif name in URL_ATTRIBUTES and (m := _SCHEME.match(value)) and \
+                    m[1].lower() not in URL_SCHEMES:
+                self._add(f"{m[1].lower()}: URL in {name}= of <{tag}>", f"{m[1]}:")
+            elif name in ("id", "name", "for") and _THEME_IDS.match(value):
+                self._add(f"{name}={value!r} on <{tag}> (reserved by the theme)", value)
+            elif name == "srcdoc":
+                self._add(f"srcdoc= on <{tag}>", "srcdoc")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("code", "pre") and self._code:
+            self._code -= 1
+
+    def handle_data(self, data: str) -> None:
+        if self._code or "{" not in data:
+            return
+        for match in _ATTR_TEXT.finditer(data):
+            self._add(f"attribute {match[1]}= in `{match[0]}` is not applied (shown as text; "
+                      "event handlers and styles are not allowed)", match[0])
+
+
+def removals(html: str) -> list[Removal]:
+    """What :func:`clean_html` removes from ``html`` that the writer should know about, in order
+    of appearance; empty for ordinary documentation markup."""
+    if not _MAYBE_UNSAFE.search(html):
+        return []
+    parser = _Unsafe()
+    parser.feed(html)
+    parser.close()
+    return parser.found
+
+
+_MAYBE_UNSAFE = re.compile(
+    r"<(?:" + "|".join(sorted(REPORTED_TAGS)) + r")\b|\son[a-z]+\s*=|\sstyle\s*=|"
+    r"\s(?:href|src|cite|action|formaction|data|poster|background|xlink:href)\s*=\s*[\"']?\s*"
+    r"(?!https?:|mailto:|tel:)[a-z][a-z0-9+.\-]*:|__(?:config|drawer|search|consent|palette|"
+    r"analytics|announce|outdated)|srcdoc|\{", re.I)
 
 
 def escape_meta(meta: dict[str, Any]) -> None:

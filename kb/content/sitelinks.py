@@ -10,6 +10,7 @@ in it, its line. Paths under ``/api/`` belong to the search service and are not 
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,8 +43,40 @@ class BrokenLink:
     source_link: str | None = None  # the text found in the source (to recognise MkDocs' reports)
 
 
+#: link targets as written in Markdown and HTML: ``](target``, ``[ref]: target``,
+#: ``src="target"`` / ``href='target'`` / ``src=target``
+_TARGETS = (
+    re.compile(r"\]\(\s*<?([^)\s>]+)"),
+    re.compile(r"^\s{0,3}\[[^\]]+\]:\s*<?([^\s>]+)"),
+    re.compile(r"""\b(?:src|href|srcset|poster|data)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""",
+               re.I),
+)
+_FENCE = re.compile(r"^---[ \t]*$")
+
+
+def body_start(lines: list[str]) -> int:
+    """Index of the first line after the front matter (0 when the file has none)."""
+    if not lines or not _FENCE.match(lines[0]):
+        return 0
+    return next((i + 1 for i in range(1, len(lines)) if _FENCE.match(lines[i])), 0)
+
+
+def _targets(text: str) -> list[str]:
+    found = []
+    for pattern in _TARGETS:
+        for match in pattern.finditer(text):
+            value = next((g for g in match.groups() if g is not None), "")
+            found += [value, unquote(value)]
+    return found
+
+
 def locate(source: str, link: str) -> int | None:
-    """1-based line of ``source`` where ``link`` (or its file name or fragment) is written."""
+    """1-based line of ``source`` where ``link`` (or its file name or fragment) is written.
+
+    Only the body is searched (front matter is text, not links), and a link written as a
+    link target (``](x)``, ``src="x"``, ``[ref]: x``) wins over the same text in prose: a title
+    reading ``src=x`` does not stand for ``<img src="x">`` further down.
+    """
     if not source or not link:
         return None
     parts = urlsplit(link)
@@ -54,13 +87,25 @@ def locate(source: str, link: str) -> int | None:
         candidates += [segments[-1], segments[-1].rsplit(".", 1)[0]]
     if parts.fragment:
         candidates.append("#" + unquote(parts.fragment))
+    wanted = list(dict.fromkeys(c for c in candidates if c))
     lines = source.splitlines()
-    for wanted in dict.fromkeys(c for c in candidates if c):
-        for strict in (True, False):
-            for number, text in enumerate(lines, 1):
-                if wanted in text and (not strict or "](" in text or "src=" in text
-                                       or "href=" in text or "]:" in text):
+    first = body_start(lines)
+    body = list(enumerate(lines, 1))[first:]
+    targets = [(number, _targets(text)) for number, text in body]
+    tiers = (
+        lambda c, t: t == c or t.removeprefix("./") == c,
+        lambda c, t: t.split("#")[0].endswith("/" + c) or (c.startswith("#") and t.endswith(c))
+        or (len(c) > 2 and c in t),
+    )
+    for tier in tiers:
+        for candidate in wanted:
+            for number, found in targets:
+                if any(tier(candidate, target) for target in found):
                     return number
+    for candidate in wanted:  # written some other way (a shortcode, a template): plain text
+        for number, text in body:
+            if candidate in text:
+                return number
     return None
 
 

@@ -145,11 +145,13 @@ class SearchEngine:
         return self.generation().info
 
     def field_values(self, name: str) -> frozenset[str]:
-        """The values a stored facet field (``type``, ``status``) has in this index."""
+        """The values a stored facet field (``type``, ``status``) has in this index, and those
+        the build recorded as possible (:attr:`BuildInfo.vocabulary`)."""
         gen = self.generation()
         cached = gen.facet_values.get(name)
         if cached is None:
             cached = frozenset(str(s[name]) for s in gen.stored if s.get(name))
+            cached |= frozenset(gen.info.vocabulary.get(name, ()))
             gen.facet_values[name] = cached
         return cached
 

@@ -33,12 +33,10 @@ from search.whoosh_compat import encode_count, encode_positions
 from search.text import CJK, CJK_CHAR, normalize
 
 #: bump when the analysis output changes, so cached analyses are recomputed
-ANALYSIS_VERSION = "9"
+ANALYSIS_VERSION = "10"
 
 _RUN = re.compile(rf"([{CJK}]+)|([a-z0-9]+(?:[._\-][a-z0-9]+)*[+#]*)")
 _SEP = LATIN_SEP = re.compile(r"[._\-]")
-#: a letter/digit boundary inside a Latin word (``windows10``, ``win11``, ``002a``)
-_ALNUM = re.compile(r"[a-z]+|[0-9]+")
 _IS_CJK = CJK_CHAR
 
 Token = tuple[str, int]  # (term, position)
@@ -73,30 +71,13 @@ def code_terms(token: str) -> list[tuple[str, int]]:
     """
     parts = [p for p in _SEP.split(token) if p]
     if len(parts) <= 1:
-        out = [(token if token[-1] in "+#" else stem(token), 0)]
-        out.extend((p, 0) for p in alnum_parts(token))
-        return out
+        return [(token if token[-1] in "+#" else stem(token), 0)]
     out = [(token, 0)]
     joined = "".join(parts)
     if joined != token:
         out.append((joined, 0))
-    for i, p in enumerate(parts):
-        out.append((stem(p), i))
-        out.extend((sub, i) for sub in alnum_parts(p))
+    out.extend((stem(p), i) for i, p in enumerate(parts))
     return out
-
-
-def alnum_parts(word: str) -> list[str]:
-    """The letter and digit runs of a Latin word that has both (``windows10`` → ``window``
-    ``10``; one-letter runs are left out: ``1x``, ``v2``), stemmed like words; else none.
-
-    Pages index them at the word's own position (after the whole word, which stays the
-    query's term), so ``windows 10`` finds ``Windows10`` and ``windows10`` finds ``Windows 10``
-    (:func:`search.matching.plan` splits a typed word the index does not have)."""
-    pieces = _ALNUM.findall(word.rstrip("+#"))
-    if len(pieces) < 2 or "".join(pieces) != word.rstrip("+#"):
-        return []
-    return [stem(p) for p in pieces if len(p) > 1 or p.isdigit()]
 
 
 @lru_cache(maxsize=200_000)

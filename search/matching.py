@@ -18,7 +18,7 @@ from pathlib import Path
 from search.analysis import (
     LATIN_SEP, analyze, cut, query_grams, has_cjk, normalize, pinyin_key, runs,
 )
-from search.lexicon import in_dictionary, stopwords, synonyms, topicality
+from search.lexicon import in_dictionary, spellings, stopwords, synonyms, topicality
 from search.query import ParsedQuery
 
 SYNONYM_WEIGHT = 0.8
@@ -31,6 +31,8 @@ CHAR_WORDS = 4
 #: synonyms) as alternatives of this weight (× the word's topicality): expansion adds, never
 #: replaces, so a page with the user's own words still matches
 PART_WEIGHT = 0.3
+#: the keys on the left of one one-way line share their words as parts (see lexicon.spellings)
+SPELLING_PARTS = True
 #: a Latin word the index does not have but whose letters are the pinyin of an indexed Chinese
 #: word (``mima`` → 密码, ``shezhi`` → 设置) searches that word with this weight
 PINYIN_WEIGHT = 0.85
@@ -369,6 +371,9 @@ def plan(parsed: ParsedQuery, lexicon: Lexicon, df, expand) -> Plan:
         hanzi = None
         alts += [(s, _synonym_weight(surface, s), "") for s in syn.get(surface, ())]
         parts = key_parts(surface) if is_key else []
+        if is_key and SPELLING_PARTS:  # 忘了密码 also keeps 忘记 of 忘记密码 on its line
+            parts = list(dict.fromkeys(parts + [w for k in spellings().get(surface, ())
+                                                for w in key_parts(k)]))
         for w in parts:  # the user's own words of a several-word key still match
             pw = PART_WEIGHT * (topicality(w) if has_cjk(w) else 1.0)
             alts.append((w, pw, w))

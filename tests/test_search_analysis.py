@@ -72,6 +72,16 @@ def test_unknown_latin_words_are_split_into_known_parts():
     assert split_unknown("win10", lambda w: False) == "win10"
 
 
+def test_spellings_on_one_line_share_their_words():
+    """Keys on the left of one one-way line (忘记密码, 忘了密码, 密码忘了 => …) are spellings of
+    one request: 忘了密码 keeps 忘记 (of 忘记密码) as a part, not only 密码."""
+    from search.lexicon import spellings
+
+    assert {"忘记密码", "密码忘了"} <= set(spellings()["忘了密码"])
+    p = plan(parse("忘了密码怎么办"), Lexicon({}), lambda w: 0, lambda w: [])
+    assert {"忘记", "密码"} <= set(p.concepts[0].parts), p.concepts
+
+
 def test_english_is_lowercased_and_stemmed():
     """English words are lower-cased and Porter-stemmed; codes and short words are not."""
     assert words_of("Passwords Windows") == ["password", "window"]

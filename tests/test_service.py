@@ -567,6 +567,8 @@ def urls(data: dict) -> list[str]:
 @pytest.mark.parametrize(("q", "page", "within"), [
     ("忘记密码", "about/#获取账号", 1),  # the key of a one-way synonym keeps its own words
     ("忘记密码怎么办", "about/#获取账号", 1),
+    ("忘了密码怎么办", "about/#获取账号", 1),  # spellings on one line share their words (忘记)
+    ("密码忘了", "about/#获取账号", 1),
     ("重置密码", "about/#获取账号", 3),
     ("mima", "policies/accounts-passwords/", 3),  # pinyin without the input method
     ("密码", "policies/accounts-passwords/", 1),  # the policy (口令) before a manual's mention

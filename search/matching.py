@@ -323,6 +323,8 @@ def key_parts(key: str) -> list[str]:
 
 
 _LATIN = re.compile(r"[a-z0-9]+(?:[._\-][a-z0-9]+)*")
+#: a typed word with more separators than this is not a code: no known head is looked for
+MAX_CODE_PARTS = 6
 _LETTERS_DIGITS = re.compile(r"[a-z]+|[0-9]+")
 
 
@@ -336,7 +338,8 @@ def split_unknown(text: str, known) -> str:
     def fix(word: str) -> str:
         if word in syn or known(word):
             return word
-        for m in reversed(list(LATIN_SEP.finditer(word))):
+        seps = list(LATIN_SEP.finditer(word))
+        for m in reversed(seps if len(seps) <= MAX_CODE_PARTS else ()):
             if known(word[: m.start()]):
                 return word[: m.start()] + " " + fix(word[m.end():])
         pieces = _LETTERS_DIGITS.findall(word)

@@ -114,6 +114,7 @@ def on_post_page(output: str, *, page: Page, config: MkDocsConfig) -> str:
 def on_post_build(*, config: MkDocsConfig) -> None:
     """Index every page of the built site (taking the worker's stage when it completed it);
     a failure stops the build (the old index stays)."""
+    from kb.content.model import search_vocabulary
     from search import build_index
 
     holder = _background(config)
@@ -123,7 +124,7 @@ def on_post_build(*, config: MkDocsConfig) -> None:
             stage = holder.index.stage
         holder.index = None
     try:
-        info = build_index(config.site_dir, stage=stage)
+        info = build_index(config.site_dir, stage=stage, vocabulary=search_vocabulary())
     except (OSError, ValueError) as exc:
         raise PluginError(f"search index of {config.site_dir} could not be written: {exc}") from exc
     log.info("search: %d pages, %d sections indexed (build %s)", info.pages, info.documents,

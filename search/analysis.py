@@ -32,10 +32,10 @@ from search.whoosh_compat import encode_count, encode_positions
 from search.text import CJK, CJK_CHAR, normalize
 
 #: bump when the analysis output changes, so cached analyses are recomputed
-ANALYSIS_VERSION = "8"
+ANALYSIS_VERSION = "10"
 
 _RUN = re.compile(rf"([{CJK}]+)|([a-z0-9]+(?:[._\-][a-z0-9]+)*[+#]*)")
-_SEP = re.compile(r"[._\-]")
+_SEP = LATIN_SEP = re.compile(r"[._\-]")
 _IS_CJK = CJK_CHAR
 
 Token = tuple[str, int]  # (term, position)

@@ -55,6 +55,15 @@ def meta_values(meta: dict[str, str]) -> dict[str, str]:
     return out
 
 
+def page_code(doc_id: str, chapter: str | None) -> str:
+    """The code that names the page: its ``doc_id``, for a manual's chapter (``kb:chapter``)
+    the doc_id and the chapter number as in the chapter's PDF name (``XXZX-SC-002-02``)."""
+    chapter = (chapter or "").strip()
+    if doc_id and chapter.isdigit():
+        return f"{doc_id}-{int(chapter):02d}"
+    return doc_id
+
+
 def _prose_terms(prose: str) -> tuple[list, list[Token]]:
     """The ``text`` postings and the grams of a section's prose."""
     words, grams = analyze(prose)
@@ -69,8 +78,9 @@ def page_documents(page: Page) -> list[dict]:
     """Whoosh ``add_document`` keyword arguments, one dict per section of ``page``."""
     title_w, title_g = analyze(page.title)
     meta = meta_values(page.meta)
-    if meta["doc_id"]:  # the document code identifies the page as much as its title
-        title_w = _concat(title_w, analyze(meta["doc_id"])[0])
+    code = page_code(meta["doc_id"], page.meta.get("chapter"))
+    if code:  # the document code identifies the page as much as its title
+        title_w = _concat(title_w, *(analyze(c)[0] for c in dict.fromkeys((meta["doc_id"], code))))
     crumbs_text = " > ".join(page.crumbs)
     crumbs_w, _ = analyze(crumbs_text)
     if meta["tags"]:  # tags describe the topic like the breadcrumb does
@@ -80,8 +90,8 @@ def page_documents(page: Page) -> list[dict]:
     if keywords:  # the writers' search keywords name the page like other titles would
         title_w = _concat(title_w, *(analyze(k)[0] for k in keywords))
     exact = [(normalize(page.title), 0)]
-    if meta["doc_id"]:
-        exact.append((normalize(meta["doc_id"]), 0))
+    if code:  # a manual's code typed alone is its own page, not each of its chapters
+        exact.append((normalize(code), 0))
     for query in (page.meta.get("best-bets") or "").split("|"):  # typed exactly: shown first
         if query.strip():
             exact.append((normalize(query.strip()), 0))

@@ -18,7 +18,8 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 
 from search.indexer import LEXICON_FILE, BuildInfo, index_dir_for, read_build_info
-from search.matching import Concept, Lexicon, Plan, alternative, plan
+from search.analysis import code_terms
+from search.matching import Concept, Lexicon, Plan, alternative, plan, split_unknown
 from search.query import ParsedQuery, parse
 from search.scoring import Scorer
 from search.snippets import highlight
@@ -144,11 +145,13 @@ class SearchEngine:
         return self.generation().info
 
     def field_values(self, name: str) -> frozenset[str]:
-        """The values a stored facet field (``type``, ``status``) has in this index."""
+        """The values a stored facet field (``type``, ``status``) has in this index, and those
+        the build recorded as possible (:attr:`BuildInfo.vocabulary`)."""
         gen = self.generation()
         cached = gen.facet_values.get(name)
         if cached is None:
             cached = frozenset(str(s[name]) for s in gen.stored if s.get(name))
+            cached |= frozenset(gen.info.vocabulary.get(name, ()))
             gen.facet_values[name] = cached
         return cached
 
@@ -171,6 +174,8 @@ class SearchEngine:
         size = min(max(1, int(size)), MAX_SIZE)
         gen = self.generation()
         parsed = parse(q)
+        parsed.text = split_unknown(  # windows10 → windows 10 when no page has windows10
+            parsed.text, lambda w: gen.scorer.known(code_terms(w)[0][0]) or bool(gen.doc_code(w)))
         resp = SearchResponse(query=q, page=page, size=size, build_id=gen.info.build_id)
         filters = _merge_filters(parsed, type=type, tag=tag, status=status)
         arch = archived or any(v in ARCHIVED_VALUES for v in filters.pop("archived", []))

@@ -38,6 +38,9 @@ DROP_CLASSES = (
     # what our hooks add around the text: the control block, banners, the "最后更新" line,
     # the feedback widget, backlinks and pagers are not what a snippet should quote
     "kb-control", "kb-banner", "kb-updated", "kb-feedback", "kb-backlinks", "kb-pager-nav",
+    # the 修订记录 table (versions and their one-line summaries) is metadata like the control
+    # block: as a short section it named a policy's topic better than the article about it
+    "kb-revision-record",
 )
 BLOCKS = frozenset(
     "p div li ul ol dl dt dd table tr td th blockquote pre section details summary figure "

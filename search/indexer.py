@@ -249,6 +249,7 @@ def build_index(
     cache_dir: str | os.PathLike[str] | None = None,
     use_cache: bool = True,
     stage: str | os.PathLike[str] | None = None,
+    vocabulary: dict[str, list[str]] | None = None,
 ) -> BuildInfo:
     """Index the built site at ``site_dir``; return what was recorded in ``build.json``.
 
@@ -257,7 +258,9 @@ def build_index(
     previous index is copied to the temporary folder and updated there. ``stage`` is an index
     folder written during the build (:mod:`search.mkdocs.background`); when it is complete it is used
     instead, moved rather than copied, and only pages whose final HTML differs from what it
-    indexed are written again. An incomplete stage is removed and ignored.
+    indexed are written again. An incomplete stage is removed and ignored. ``vocabulary``
+    (``{"type": [...], "status": [...]}``) is recorded in ``build.json``: the filter values
+    the service accepts besides those the index holds.
     """
     started = time.perf_counter()
     site = Path(site_dir).resolve()
@@ -313,7 +316,7 @@ def build_index(
         elif old is not None:
             shutil.copytree(target, tmp, copy_function=_link_or_copy)
         with gc_paused():
-            info = _write(IndexBuilder(tmp, salt, old), results, started, site)
+            info = _write(IndexBuilder(tmp, salt, old), results, started, site, vocabulary)
         _swap(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -326,7 +329,7 @@ def build_index(
 
 
 def _write(builder: IndexBuilder, results: dict[str, PageResult], started: float,
-           site: Path) -> BuildInfo:
+           site: Path, vocabulary: dict[str, list[str]] | None = None) -> BuildInfo:
     """Bring the index in ``builder`` up to ``results``; lexicon, manifest, build info."""
     pages_now = {rel: r for rel, r in results.items() if r.status != "skip"}
     for rel in [rel for rel in (*builder.pages, *builder.skipped) if rel not in results]:
@@ -343,7 +346,7 @@ def _write(builder: IndexBuilder, results: dict[str, PageResult], started: float
                 continue
         builder.pages[rel]["stat"] = file_stat(site / rel)  # lets a dirty rebuild skip it
         counts[status] += 1
-    return builder.finish(counts, started)
+    return builder.finish(counts, started, vocabulary=vocabulary)
 
 
 def _link_or_copy(src: str, dst: str) -> str:

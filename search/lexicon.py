@@ -254,3 +254,18 @@ def synonyms() -> dict[str, tuple[str, ...]]:
                 for b in group:
                     add(a, b)
     return {k: tuple(v) for k, v in table.items()}
+
+
+@lru_cache(maxsize=1)
+def spellings() -> dict[str, tuple[str, ...]]:
+    """The other keys written on the left of the same one-way line (``忘记密码, 忘了密码,
+    密码忘了 => …``): spellings of one request, whose words stand for each other's."""
+    out: dict[str, tuple[str, ...]] = {}
+    for line in _lines(SYNONYMS):
+        if "=>" not in line:
+            continue
+        keys = [normalize(k) for k in line.split("=>", 1)[0].replace("，", ",").split(",")
+                if k.strip()]
+        for key in keys:
+            out[key] = tuple(dict.fromkeys(k for k in (*out.get(key, ()), *keys) if k != key))
+    return out

@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from search.analysis import analyze, cut, query_grams, has_cjk, normalize, pinyin_key, runs
-from search.lexicon import in_dictionary, stopwords, synonyms, topicality
+from search.analysis import (
+    LATIN_SEP, analyze, cut, query_grams, has_cjk, normalize, pinyin_key, runs,
+)
+from search.lexicon import in_dictionary, spellings, stopwords, synonyms, topicality
 from search.query import ParsedQuery
 
 SYNONYM_WEIGHT = 0.8
@@ -29,9 +31,14 @@ CHAR_WORDS = 4
 #: synonyms) as alternatives of this weight (× the word's topicality): expansion adds, never
 #: replaces, so a page with the user's own words still matches
 PART_WEIGHT = 0.3
+#: the keys on the left of one one-way line share their words as parts (see lexicon.spellings)
+SPELLING_PARTS = True
 #: a Latin word the index does not have but whose letters are the pinyin of an indexed Chinese
 #: word (``mima`` → 密码, ``shezhi`` → 设置) searches that word with this weight
 PINYIN_WEIGHT = 0.85
+#: an unknown Latin word this short (``wps``) is only offered as "did you mean" (one edit
+#: away from ``ups``): its correction is a different word, not searched in its place
+SHORT_WORD = 4
 MAX_CONCEPTS = 12
 RARE_DF = 3
 MAX_PREFIX_TERMS = 24
@@ -315,6 +322,32 @@ def key_parts(key: str) -> list[str]:
     return [w for w in dict.fromkeys(out) if w not in stop and len(w) >= 2]
 
 
+_LATIN = re.compile(r"[a-z0-9]+(?:[._\-][a-z0-9]+)*")
+#: a typed word with more separators than this is not a code: no known head is looked for
+MAX_CODE_PARTS = 6
+_LETTERS_DIGITS = re.compile(r"[a-z]+|[0-9]+")
+
+
+def split_unknown(text: str, known) -> str:
+    """Split the Latin words of a query that no page has into parts a page has: a document
+    code's known head and the rest (``xxzx-sc-002-02`` → ``xxzx-sc-002 02``), else the letter
+    and digit runs (``windows10`` → ``windows 10``, which then meets ``win10 = windows 10``).
+    ``known(word)`` tells whether the index has the analysed word; synonym-file keys stay."""
+    syn = synonyms()
+
+    def fix(word: str) -> str:
+        if word in syn or known(word):
+            return word
+        seps = list(LATIN_SEP.finditer(word))
+        for m in reversed(seps if len(seps) <= MAX_CODE_PARTS else ()):
+            if known(word[: m.start()]):
+                return word[: m.start()] + " " + fix(word[m.end():])
+        pieces = _LETTERS_DIGITS.findall(word)
+        return " ".join(pieces) if len(pieces) >= 2 and "".join(pieces) == word else word
+
+    return _LATIN.sub(lambda m: fix(m.group(0)), text)
+
+
 def _synonym_weight(surface: str, synonym: str) -> float:
     """Synonyms count less than the typed word; a synonym in the other script less again."""
     return SYNONYM_WEIGHT if has_cjk(surface) == has_cjk(synonym) else CROSS_SCRIPT_WEIGHT
@@ -341,6 +374,9 @@ def plan(parsed: ParsedQuery, lexicon: Lexicon, df, expand) -> Plan:
         hanzi = None
         alts += [(s, _synonym_weight(surface, s), "") for s in syn.get(surface, ())]
         parts = key_parts(surface) if is_key else []
+        if is_key and SPELLING_PARTS:  # 忘了密码 also keeps 忘记 of 忘记密码 on its line
+            parts = list(dict.fromkeys(parts + [w for k in spellings().get(surface, ())
+                                                for w in key_parts(k)]))
         for w in parts:  # the user's own words of a several-word key still match
             pw = PART_WEIGHT * (topicality(w) if has_cjk(w) else 1.0)
             alts.append((w, pw, w))
@@ -352,14 +388,16 @@ def plan(parsed: ParsedQuery, lexicon: Lexicon, df, expand) -> Plan:
             alts += [(w, CHAR_WORD_WEIGHT, "") for w in lexicon.containing(surface, CHAR_WORDS)]
         elif not has_cjk(surface) and not df(surface):
             hanzi = lexicon.from_pinyin(surface)
-            better = None if hanzi else lexicon.correct(surface)
+            # a word of the synonyms file (wps = 办公软件) is vocabulary, not a typo
+            better = None if hanzi or surface in syn else lexicon.correct(surface)
             if hanzi:  # pinyin typed without the input method: mima → 密码 (and its synonyms)
                 alts.append((hanzi, PINYIN_WEIGHT, ""))
                 alts += [(s, PINYIN_WEIGHT * _synonym_weight(hanzi, s), "")
                          for s in syn.get(hanzi, ())]
             elif better:
                 corrected[surface] = better
-                alts.append((better, REPAIR_WEIGHT, ""))
+                if len(surface) > SHORT_WORD:  # pasword → password; wps is not ups
+                    alts.append((better, REPAIR_WEIGHT, ""))
         seen_alt: set[str] = set()
         alts = [a for a in alts if not (a[0] in seen_alt or seen_alt.add(a[0]))]
         found_alts = [a for a in (alternative(*t) for t in alts) if a is not None]

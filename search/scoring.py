@@ -56,6 +56,8 @@ COMMON_SHARE = 0.4
 #: how fast that count falls beyond the share: × (COMMON_SHARE / share) ** COMMON_POWER
 COMMON_POWER = 2.0
 LENGTH_FIELDS = (*FIELD_BOOSTS, "gram")
+#: fields whose words make a typed Latin word "known" (else it is split: matching.split_unknown)
+KNOWN_FIELDS = ("text", "title", "heading", "code")
 #: most that the words of a several-word concept, matched apart, cover or name of it
 PARTS_CAP = 0.8
 #: a concept's alternatives (word, synonyms, repairs) share the rarity of all their matches
@@ -139,6 +141,11 @@ class Scorer:
         """Sections whose text field has ``word``."""
         with self._read:
             return self.reader.doc_frequency("text", word)
+
+    def known(self, word: str) -> bool:
+        """True when a section's text, title, heading or code has the (analysed) word."""
+        with self._read:
+            return any(self.reader.doc_frequency(f, word) for f in KNOWN_FIELDS)
 
     def expand(self, prefix: str, limit: int = 24) -> list[str]:
         """Up to ``limit`` indexed words of the text field starting with ``prefix``."""

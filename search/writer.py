@@ -17,7 +17,7 @@ import hashlib
 import json
 import time
 from collections import defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from whoosh import index as whoosh_index
@@ -50,6 +50,10 @@ class BuildInfo:
     seconds: float
     analysis: str
     unchanged: int = 0
+    #: every ``type``/``status`` value the site's content model can give a page (passed by the
+    #: build, :func:`search.build_index`): a filter on one no page has now is an empty answer,
+    #: not an error; an index built without it accepts the values it holds only
+    vocabulary: dict[str, list[str]] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=1)
@@ -166,7 +170,7 @@ class IndexBuilder:
                                                 encoding="utf-8")
 
     def finish(self, counts: dict[str, int], started: float, *, lexicon: bool = True,
-               merge: bool = True) -> BuildInfo:
+               merge: bool = True, vocabulary: dict[str, list[str]] | None = None) -> BuildInfo:
         """Commit, write manifest, lexicon and ``build.json``; return the build info."""
         self.commit(merge=merge)
         write_manifest(self.folder, self.salt, self.pages, self.skipped)
@@ -187,6 +191,7 @@ class IndexBuilder:
             unchanged=counts.get("same", 0),
             seconds=round(time.perf_counter() - started, 3),
             analysis=self.salt,
+            vocabulary={k: sorted(set(v)) for k, v in (vocabulary or {}).items()},
         )
         (self.folder / BUILD_FILE).write_text(info.to_json(), encoding="utf-8")
         return info

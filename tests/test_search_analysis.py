@@ -13,7 +13,7 @@ from search.analysis import (
 )
 from search.extract import breadcrumb, meta_tags, page_url, parse_page, slice_page
 from search.lexicon import stopwords, synonyms
-from search.matching import Lexicon, cover, plan, units
+from search.matching import Lexicon, cover, plan, split_unknown, units
 from search.query import MAX_QUERY_CHARS, MAX_TERMS, parse
 from search.snippets import highlight
 
@@ -60,6 +60,26 @@ def test_document_codes_stay_whole_and_in_parts():
     assert terms["xxzx-zd-003"] == 0 and terms["xxzxzd003"] == 0
     assert terms["zd"] == 1 and terms["003"] == 2
     assert "802.1x" in words_of("802.1X 认证")
+
+
+def test_unknown_latin_words_are_split_into_known_parts():
+    """A typed word no page has becomes parts pages have: a code's known head and the rest, else
+    its letter and digit runs; known words and synonym-file keys (win10) stay whole."""
+    known = {"windows", "10", "xxzx-sc-002", "md5"}.__contains__
+    assert split_unknown("windows10 更新", known) == "windows 10 更新"
+    assert split_unknown("xxzx-sc-002-02", known) == "xxzx-sc-002 02"
+    assert split_unknown("md5 vpn", known) == "md5 vpn"
+    assert split_unknown("win10", lambda w: False) == "win10"
+
+
+def test_spellings_on_one_line_share_their_words():
+    """Keys on the left of one one-way line (忘记密码, 忘了密码, 密码忘了 => …) are spellings of
+    one request: 忘了密码 keeps 忘记 (of 忘记密码) as a part, not only 密码."""
+    from search.lexicon import spellings
+
+    assert {"忘记密码", "密码忘了"} <= set(spellings()["忘了密码"])
+    p = plan(parse("忘了密码怎么办"), Lexicon({}), lambda w: 0, lambda w: [])
+    assert {"忘记", "密码"} <= set(p.concepts[0].parts), p.concepts
 
 
 def test_english_is_lowercased_and_stemmed():

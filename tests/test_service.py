@@ -214,6 +214,25 @@ def test_bad_requests_are_json_400(base: str, query: str, code: str, fragment: s
     assert b"Traceback" not in body
 
 
+def test_documented_filter_values_are_accepted(base: str) -> None:
+    """Every ``type``/``status`` value SERVICE.md lists is accepted, also when no page of the
+    site has it now (drafts are in preview builds only): the build records the content model's
+    vocabulary in ``build.json``; a value outside it (``chapter``: chapters are type manual)
+    is a 400 naming the accepted ones."""
+    doc = (ROOT / "search" / "SERVICE.md").read_text(encoding="utf-8")
+    for name in ("type", "status"):
+        row = re.search(rf"^\| `{name}` +\|(.*)$", doc, re.M).group(1)
+        values = re.findall(r"`([a-z]+)`", row)
+        assert len(values) >= 5, row
+        for value in values:
+            status, data = api(base, q="vpn", **{name: value})
+            assert status == 200, (name, value, data)
+    status, data = api(base, q="vpn", status="draft")
+    assert (status, data["total"]) == (200, 0), data
+    status, data = api(base, q="vpn", type="chapter")
+    assert status == 400 and "manual" in data["message"], data
+
+
 #: numbers that are not ASCII digits, and other values ``int()`` or ``isdigit()`` would take
 HOSTILE_NUMBERS = ["²", "³", "①", "１", "٣", "߁", "𝟙", "1.5", "+1", " 1", "1 ", "0x10", "1e2", "",
                    "1_0", "١٠", "9" * 7, "\u00b9"]
@@ -548,6 +567,8 @@ def urls(data: dict) -> list[str]:
 @pytest.mark.parametrize(("q", "page", "within"), [
     ("忘记密码", "about/#获取账号", 1),  # the key of a one-way synonym keeps its own words
     ("忘记密码怎么办", "about/#获取账号", 1),
+    ("忘了密码怎么办", "about/#获取账号", 1),  # spellings on one line share their words (忘记)
+    ("密码忘了", "about/#获取账号", 1),
     ("重置密码", "about/#获取账号", 3),
     ("mima", "policies/accounts-passwords/", 3),  # pinyin without the input method
     ("密码", "policies/accounts-passwords/", 1),  # the policy (口令) before a manual's mention
@@ -561,6 +582,51 @@ def test_staff_queries_find_the_answer(base: str, q: str, page: str, within: int
     status, data = api(base, q=q, size=10)
     assert status == 200 and data["total"] > 0, data
     assert any(u.startswith(page) for u in urls(data)[:within]), urls(data)
+
+
+@pytest.mark.parametrize(("q", "page"), [
+    ("windows10", "announcements/2026/2026-11-03-windows10-retirement/"),  # letters+digits
+    ("Windows10", "announcements/2026/2026-11-03-windows10-retirement/"),
+    ("windows 10", "announcements/2026/2026-11-03-windows10-retirement/"),
+    ("XXZX-SC-002", "manuals/vpn/"),  # the manual itself, not one of its chapters
+    ("xxzx-sc-002-02", "manuals/vpn/02-windows/"),  # a chapter's PDF name
+    ("PX-2026-01", "training/security-awareness/"),  # the course, not the training index
+])
+def test_codes_and_run_together_words_find_their_page(base: str, q: str, page: str) -> None:
+    """A Latin word with letters and digits run together is also searched as its parts, and a
+    document's code (a chapter's: with its number) brings up that page first."""
+    _, data = api(base, q=q, size=10)
+    assert data["total"] > 0 and data["hits"][0]["page"] == page, urls(data)
+    assert not data["suggestion"], data["suggestion"]
+
+
+@pytest.mark.parametrize(("q", "page"), [
+    ("无线网络", "policies/network/"),
+    ("802.1x", "policies/network/"),
+    ("访客wifi", "policies/network/"),
+    ("口令 长度", "policies/accounts-passwords/"),
+    ("修订记录", None),  # the table is metadata: no page is found through it
+])
+def test_revision_record_is_never_the_section_shown(base: str, q: str, page: str | None) -> None:
+    """The 修订记录 table is not indexed (like the control block): the section shown for a
+    policy is the article that has the words, never its revision record."""
+    _, data = api(base, q=q, size=20)
+    shown = [s for h in data["hits"] for s in [h["section"]] + [x["section"] for x in h["sections"]]]
+    assert "修订记录" not in shown, urls(data)
+    assert all("#kb-revision-record" not in u for u in urls(data)), urls(data)
+    if page:
+        assert page in [h["page"] for h in data["hits"][:3]], urls(data)
+
+
+def test_a_short_unknown_word_is_a_suggestion_only(base: str) -> None:
+    """An unknown short Latin word one letter from a site word (vpm → vpn) is offered as
+    "did you mean", not searched in its place; a synonyms-file word (WPS = 办公软件) is
+    vocabulary, searched through its synonyms without a suggestion."""
+    _, data = api(base, q="vpm")
+    assert data["suggestion"] == "vpn" and data["total"] == 0, urls(data)
+    _, data = api(base, q="wps")
+    assert data["suggestion"] is None and data["total"] > 0
+    assert all("ups" not in h["title"].lower() for h in data["hits"]), urls(data)
 
 
 def test_words_of_the_site_never_find_nothing(base: str) -> None:

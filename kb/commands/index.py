@@ -21,11 +21,13 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from kb.content.model import search_vocabulary
     from search import build_index
 
     try:
         info = build_index(
-            args.site_dir, procs=args.procs, cache_dir=args.cache_dir, use_cache=not args.no_cache
+            args.site_dir, procs=args.procs, cache_dir=args.cache_dir, use_cache=not args.no_cache,
+            vocabulary=search_vocabulary(),
         )
     except FileNotFoundError as exc:
         print(f"kb index: {exc}", file=sys.stderr)

@@ -359,6 +359,14 @@ MODELS: dict[str, type[_Meta]] = {
 }
 
 
+def search_vocabulary() -> dict[str, list[str]]:
+    """Every ``kb:type`` and ``kb:status`` value :func:`kb.documents.control.meta_tags` can
+    write (a chapter is type manual; a notice past its date is expired): recorded in the search
+    index's build info, so the search service accepts each as a filter when no page has it."""
+    types = {"manual" if name == "chapter" else name for name in MODELS}
+    return {"type": sorted(types), "status": sorted([s.value for s in Status] + ["expired"])}
+
+
 # --------------------------------------------------------------------------- model-level errors
 
 

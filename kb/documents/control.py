@@ -167,7 +167,10 @@ def meta_tags(entry: Entry, today: _dt.date | None = None) -> list[Markup]:
         status = "expired"
     values: dict[str, str | None] = {
         "type": "manual" if entry.type == "chapter" else entry.type,
-        "doc_id": entry.doc_id,
+        # a course's identifier is its course_code (kb.content.rules.ID_FIELDS): typed alone in
+        # search it brings up the course itself, not the training index that lists it
+        "doc_id": entry.doc_id or (getattr(entry.meta, "course_code", None)
+                                   if entry.type == "course" else None),
         "version": entry.version,
         "status": status,
         "confidentiality": entry.level,

@@ -233,7 +233,9 @@ def verify(site_dir: Path, run: BuildRun, sample_query: str | None = None) -> Ve
     index_dir = search.index_dir_for(site_dir)
     if search.read_build_info(index_dir) is None:
         # hooks/search_index.py is not in mkdocs.yml: index the release here, with the site
-        search.build_index(site_dir)
+        from kb.content.model import search_vocabulary
+
+        search.build_index(site_dir, vocabulary=search_vocabulary())
         result.notes.append("search index built by kb publish (no search hook in mkdocs.yml)")
     try:
         engine = search.SearchEngine(site_dir)

@@ -174,6 +174,35 @@ def test_register_status_and_review_in_sight_on_a_phone(phone, base: str) -> Non
     assert label == '"下次复审"'
 
 
+#: each visible header cell of a register: [text, right edge]; the content area's right edge
+REGISTER_EDGES_JS = """() => {
+  const content = document.querySelector('.md-content__inner').getBoundingClientRect();
+  const cells = [...document.querySelectorAll('table.kb-register thead th')]
+    .filter(th => getComputedStyle(th).display !== 'none')
+    .map(th => [th.textContent.trim(), th.getBoundingClientRect().right]);
+  return {cells, right: content.right, width: innerWidth};
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [1366, 1024], ids=["1366", "1024"])
+def test_registers_fit_the_content_on_a_desktop(browser, base: str, width: int) -> None:
+    """Outside report item 4: 制度目录 was 802 px in a 690 px column at 1366×900, 下次复审 cut
+    off. Every column of every register ends inside the content area, review column included."""
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    try:
+        for path in ("policies/", "manuals/"):
+            page.goto(base + path)
+            found = page.evaluate(REGISTER_EDGES_JS)
+            keys = [text for text, _ in found["cells"]]
+            assert "下次复审" in "".join(keys) and len(keys) >= 6, (path, keys)
+            outside = [(t, r) for t, r in found["cells"]
+                       if r > found["right"] + 1 or r > found["width"]]
+            assert outside == [], (path, width, found["right"], outside)
+    finally:
+        page.close()
+
+
 def test_no_english_theme_strings_and_footer_matches_badge(demo_site: Path) -> None:
     for file in demo_site.rglob("*.html"):
         text = file.read_text("utf-8")

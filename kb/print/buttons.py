@@ -142,7 +142,8 @@ class PrintBuild:
                                     version=inputs_version(fonts),
                                     workers=self.settings.pdf_workers,
                                     scope=None if self.settings.pdf_only else self.audience,
-                                    families=tuple(self.fonts().values()))
+                                    families=tuple(self.fonts().values()),
+                                    timezone=self.settings.timezone)
         raise_collected(errors)
         log.info("PDF: %d rendered in %.1f s, %d unchanged from the cache, %d unused removed "
                  "from it", len(report.rendered), report.seconds, len(report.reused),

@@ -738,9 +738,12 @@ def test_results_page_filters_by_type_and_shares_url(page, base: str) -> None:
     open_with_api(page, base + "search/?q=VPN")
     page.wait_for_selector(".kb-result")
     assert not page.is_checked("#__search")  # Material's own dialog stays closed
+    site_name = page.evaluate("document.querySelector('.md-header__topic').textContent.trim()")
+    assert page.title() == f"VPN - 搜索 - {site_name}"  # "搜索" once (outside report item 15)
     before = page.locator(".kb-result").count()
     page.check("input[data-facet=type][value=policy]")
     page.wait_for_url("**type=policy**")
+    assert page.title() == f"VPN - 搜索 - {site_name}"
     types = poll(lambda: page.locator(".kb-result .kb-badge--policy").count() > 0
                  and page.locator(".kb-result .kb-badge").all_inner_texts())
     assert set(types) == {"制度"} and len(types) <= before

@@ -326,6 +326,8 @@
     this.container = container;
     this.state = stateFrom(new URLSearchParams(location.search));
     this.controller = null;
+    // the page's own title ("搜索 - 信息中心知识库"), before a query is put in front of it
+    this.baseTitle = document.title;
     this.build();
   }
 
@@ -392,7 +394,7 @@
   ResultsPage.prototype.load = function () {
     var self = this;
     var s = this.state;
-    document.title = (s.q ? s.q + " - " : "") + "搜索 - " + document.title.replace(/^.* - 搜索 - /, "");
+    document.title = (s.q ? s.q + " - " : "") + this.baseTitle;
     if (this.controller) this.controller.abort();
     if (!s.q) {
       this.status.textContent = "请输入要搜索的词语。";

@@ -69,6 +69,17 @@ def test_revision_and_file_info_tables_do_not_wrap_short_cells(desktop, base: st
     assert border == "solid"
 
 
+def test_comparison_shows_field_values_in_chinese(demo_site: Path) -> None:
+    """Outside report item 16: 阅知确认 was "— → required"; values come from the content
+    model's labels (状态, 密级, 阅知确认), not the front matter's English words."""
+    rows = {tr.cssselect("th")[0].text_content(): [td.text_content() for td in tr.cssselect("td")]
+            for tr in tree(demo_site, "policies/XXZX-ZD-004/diff/v3.0-v3.1")
+            .cssselect(".kb-diff-meta tbody tr")}
+    assert rows["阅知确认"] == ["—", "必须确认"], rows
+    values = " ".join(v for pair in rows.values() for v in pair)
+    assert not re.search(r"\b(required|effective|internal|public|superseded)\b", values), rows
+
+
 def test_comparisons_follow_real_versions_and_compare_rendered_text(demo_site: Path) -> None:
     """网络管理制度 has real v1.0 and v1.1 in git: 修订记录 links each to its predecessor by name,
     and the comparison shows text (tables, emphasis, images) as readers see it."""

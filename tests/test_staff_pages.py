@@ -214,6 +214,28 @@ def test_registers_fit_the_content_on_a_desktop(browser, base: str, width: int) 
         page.close()
 
 
+@pytest.mark.browser
+def test_static_copy_probes_once_and_logs_no_errors(browser, base: str) -> None:
+    """Outside report item 17: on a static copy (no kb serve) a page with 阅知确认, feedback
+    and the search box asks api/health once (the build's static answer) and nothing else of
+    /api/, logs no console error and leaves no request pending; the widgets stay hidden."""
+    page = browser.new_page(viewport=DESKTOP)
+    errors: list[str] = []
+    api: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: api.append(r.url) if "/api/" in r.url else None)
+    try:
+        page.goto(base + "policies/information-security/", wait_until="networkidle")
+        assert page.locator("form[data-kb-ack]").count() == 1
+        assert page.locator("form[data-kb-ack]").is_hidden()
+        assert page.locator(".kb-feedback").is_hidden()
+        assert [u.split("/api/")[1] for u in api] == ["health"], api
+        assert errors == []
+    finally:
+        page.close()
+
+
 def test_no_english_theme_strings_and_footer_matches_badge(demo_site: Path) -> None:
     for file in demo_site.rglob("*.html"):
         text = file.read_text("utf-8")

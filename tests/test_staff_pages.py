@@ -99,6 +99,16 @@ def test_comparisons_follow_real_versions_and_compare_rendered_text(demo_site: P
     assert "发现后 1 小时内报领导小组" in v30 and "生成式人工智能" not in v30
 
 
+def test_home_links_the_notice_list_once_below_the_notices(demo_site: Path) -> None:
+    """Outside report item 19: below 最新通知 one link to the notice list (the overview card
+    of the grid above keeps its own)."""
+    home = article(demo_site, "")
+    links = [a.text_content() for a in home.cssselect("a")
+             if (a.get("href") or "").lstrip("./") in ("announcements/", "announcements/index.html")
+             and not a.xpath("ancestor::*[contains(concat(' ', @class, ' '), ' cards ')]")]
+    assert links == ["全部通知"], links
+
+
 def test_home_lists_recently_changed_documents_not_generated_pages(demo_site: Path) -> None:
     items = tree(demo_site, "").cssselect(".kb-recently-updated li")
     hrefs = [li.cssselect("a")[0].get("href") for li in items]

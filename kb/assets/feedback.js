@@ -16,7 +16,7 @@
   var token = null;
   var helpful = null;
 
-  var service = window.kbService ? window.kbService() : Promise.resolve({});
+  var service = window.kbOffers ? window.kbOffers("feedback") : Promise.resolve(true);
   service.then(function (up) {
     // no service on this copy (kb.js's one probe of api/health): no request to api/feedback
     if (!up) return null;

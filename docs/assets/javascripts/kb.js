@@ -32,6 +32,12 @@ window.kbService = (function () {
     return answer;
   };
 })();
+/* kbOffers(name): whether the service answers api/NAME (its health lists its APIs). */
+window.kbOffers = function (name) {
+  return window.kbService().then(function (up) {
+    return !!up && (!up.apis || up.apis.indexOf(name) >= 0);
+  });
+};
 (function () {
   "use strict";
   function label() {

@@ -69,20 +69,15 @@
         if (result.ok) { done(result.data.confirmed); return; }
         button.disabled = false;
         say("未能确认：" + (result.data.message || "服务暂不可用") + "");
-        // no service on this copy (kb.js's one probe of api/health): no request to api/ack at all
-    var service = window.kbService ? window.kbService() : Promise.resolve({});
-    service.then(function (up) {
-      if (!up) throw new Error("no service");
-      return load();
-    }).catch(function () { /* keep the message */ });
+        load().catch(function () { /* keep the message */ });
       }).catch(function () {
         button.disabled = false;
         say("网络错误，未能确认，请稍后重试。");
       });
     });
 
-    // no service on this copy (kb.js's one probe of api/health): no request to api/ack at all
-    var service = window.kbService ? window.kbService() : Promise.resolve({});
+    // no service, or one without 阅知确认 (kb.js: the one probe of api/health): no api/ack request
+    var service = window.kbOffers ? window.kbOffers("ack") : Promise.resolve(true);
     service.then(function (up) {
       if (!up) throw new Error("no service");
       return load();

@@ -9,10 +9,12 @@ state (:mod:`kb.buildstate`), nothing at module level.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 from importlib.resources import files as package_files
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import File, Files
+from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
 from kb import buildstate
@@ -20,6 +22,7 @@ from kb.acks.declare import requirements
 from kb.acks.manifest import Requirement, write_manifest
 from kb.acks.page import block
 from kb.clock import today
+from kb.content.slots import slots
 
 ASSETS = {"assets/javascripts/kb-ack.js": "kb-ack.js", "assets/stylesheets/kb-ack.css": "kb-ack.css"}
 
@@ -53,14 +56,16 @@ def on_files(files: Files, *, config: MkDocsConfig) -> Files:
     return files
 
 
-def on_page_content(html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
-    """Append the (hidden) confirmation form to a required policy's content."""
+def on_page_context(context: dict[str, Any], *, page: Page, config: MkDocsConfig,
+                    nav: Navigation) -> dict[str, Any]:
+    """Put the (hidden) confirmation form of a required policy in the page's top slot: below
+    the control block (hooks/documents.py, earlier in the list), not after the page's end."""
     state = buildstate.of(config)
     reqs = state.part(AckBuild).reqs
     entry = state.catalog.by_src_uri(page.file.src_uri)
-    if entry is None or entry.type != "policy" or entry.doc_id not in reqs:
-        return html
-    return html + str(block(reqs[entry.doc_id], page.url, today()))  # str: Markup + escapes html
+    if entry is not None and entry.type == "policy" and entry.doc_id in reqs:
+        slots(page).top.append(str(block(reqs[entry.doc_id], page.url, today())))
+    return context
 
 
 def on_post_build(*, config: MkDocsConfig) -> None:

@@ -28,7 +28,9 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
 
 
 def on_post_build(*, config: MkDocsConfig) -> None:
-    """Write ``search/search_index.json`` from ``SITE_DIR/.search-index``."""
+    """Write ``search/search_index.json`` from ``SITE_DIR/.search-index``; ``api/health``, a
+    static copy's answer to the pages' probe of the service."""
+    search_fallback.write_static_health(config.site_dir)
     if buildstate.of(config).part(FallbackActive).active:
         from search import index_dir_for
 

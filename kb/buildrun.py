@@ -24,6 +24,7 @@ from mkdocs.exceptions import Abort, ConfigurationError, MkDocsException
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.pages import Page
 
+from kb.content.sanitize import page_title_text
 from kb.errors import ContentError, ContentErrors
 from kb.content.yamlguard import ExpandingConfig, check_config_file
 
@@ -94,7 +95,8 @@ class _Recorder(BasePlugin):  # type: ignore[type-arg]
             except OSError:
                 source = ""
         self.run.pages.append(BuiltPage(repo_path, file.src_uri, file.dest_uri, file.url,
-                                        page.markdown or "", source, page.title))
+                                        page.markdown or "", source,
+                                        page_title_text(page.title) or None))
         return output
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:

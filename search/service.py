@@ -138,7 +138,9 @@ class SearchService:
         ready = gen.engine is not None
         data = {"status": "ok" if ready else "no_index", "build_id": gen.build_id,
                 "documents": gen.documents, "site": os.path.basename(gen.root),
-                "worker": self.worker, "warm": ready and self.is_warm()}
+                "worker": self.worker, "warm": ready and self.is_warm(),
+                # the APIs this server answers (pages ask only those: no 404 in the console)
+                "apis": sorted(path[len("/api/"):] for path in self.routes)}
         if not ready:
             data["message"] = self.holder.error
         return Response.json(data, HTTPStatus.OK if ready else HTTPStatus.SERVICE_UNAVAILABLE)

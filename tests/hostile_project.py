@@ -128,6 +128,14 @@ tags: ["页面标签 {img(29)}"]
 正文一段，关键词 标题演示。
 """
 
+#: a title with every character HTML escapes (shown on the home list, indexed for search)
+AMP_TITLE = 'A&B <x> "q" \'s'
+AMP_PAGE = f"""---
+title: '{AMP_TITLE.replace("'", "''")}'
+---
+正文一段，关键词 符号演示。
+"""
+
 NOTICE = f"""---
 title: "停机通知 {img(12)}"
 date: 2026-11-20
@@ -162,6 +170,7 @@ HOSTILE_FILES: dict[str, str] = {
     "docs/announcements/2026/2026-11-20-outage.md": NOTICE,
     "docs/training/index.md": "# 培训\n\n<!-- kb:training-catalog -->\n",
     "docs/training/security.md": COURSE,
+    "docs/zz-symbols.md": AMP_PAGE,  # "zz": first of the same day on 最近更新
     "docs/tags.md": "---\ntitle: 标签索引\n---\n# 标签索引\n\n"
                     "<!-- material/tags -->\n",
     "docs/search.md": "---\ntitle: 搜索\nsearch:\n  exclude: true\n---\n# 站内搜索\n\n"
@@ -181,7 +190,8 @@ def make_project(dest: Path) -> Path:
         path.write_text(text, encoding="utf-8")
     home = dest / "docs" / "index.md"
     home.write_text(home.read_text(encoding="utf-8")
-                    + "\n## 通知公告\n\n<!-- kb:current-announcements -->\n", encoding="utf-8")
+                    + "\n## 通知公告\n\n<!-- kb:current-announcements -->\n"
+                    + "\n## 最近更新\n\n<!-- kb:recently-updated -->\n", encoding="utf-8")
     git(dest, "add", "-A")
     git(dest, "commit", "-q", "-m", "恶意内容")
     return dest

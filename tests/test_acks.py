@@ -114,7 +114,12 @@ def test_build_writes_hidden_button_and_manifest(demo_site: Path) -> None:
     assert '<form class="kb-ack" data-kb-ack data-kb-pdf="omit" hidden' in page
     assert f'data-doc-id="{DOC}" data-version="{VERSION}" data-api="../../api/ack"' in page
     assert f"我已阅读并理解本制度（v{VERSION}）" in page
-    assert "确认期限 2025-04-14 已过，请尽快确认" in page  # built on 2026-11-27
+    # v3.1 keeps the deadline of v3.0, which asked first (renew: major), and says so; the block
+    # sits below the control block, before the body (outside report item 18)
+    assert ("本制度要求全体员工阅知确认（自 v3.0 起要求，v3.x 任一版的确认均有效），"
+            "v3.0 的确认期限 2025-04-14 已过，请尽快确认。") in page  # built on 2026-11-27
+    assert page.index('class="kb-control') < page.index('data-kb-ack') < page.index(
+        '<h2 id="第一章-总则">') < page.index('class="kb-feedback')
     assert "assets/javascripts/kb-ack.js" in page
     assert "&lt;h2" not in page and '<h2 id="第一章-总则">' in page  # the content is not escaped
     assert (demo_site / "assets/javascripts/kb-ack.js").is_file()

@@ -22,7 +22,7 @@ import pytest
 from lxml import html as lxml_html
 
 from conftest import build_env
-from hostile_project import PAYLOADS, make_project
+from hostile_project import AMP_TITLE, PAYLOADS, make_project
 from test_service import CSP_LISTENER, Served, request
 
 #: pages of every kind (``?q=`` opens Material's search box with that query)
@@ -211,6 +211,24 @@ def test_titles_and_tags_are_text_everywhere(hostile_site: Path) -> None:
     assert "<img" not in text and "onerror=alert(8)" in text  # the heading, as escaped text
     assert any("&lt;img src=x onerror=alert(10)&gt;" in t for d in index["docs"]
                for t in d.get("tags", []))
+
+
+def test_titles_are_escaped_exactly_once(hostile_site: Path) -> None:
+    """Outside report item 2: a title with & < > " ' reads as itself on the home page's
+    最近更新 list and in the search index (escaped once, never ``&amp;lt;`` as text)."""
+    home = lxml_html.parse(str(hostile_site / "index.html")).getroot()
+    recent = [a.text_content() for a in home.cssselect(".kb-recently-updated a")]
+    assert AMP_TITLE in recent, recent
+    assert "关于 </title><script>alert(18)</script> 本站 <img src=x onerror=alert(26)>" in recent
+    assert not [t for t in recent if "&amp;" in t or "&lt;" in t], recent
+    assert not home.xpath("//article//script | //article//*[@onerror]")
+    index = json.loads((hostile_site / "search/search_index.json").read_text(encoding="utf-8"))
+    text = json.dumps(index["docs"], ensure_ascii=False)
+    assert "&amp;amp;" not in text and "&amp;lt;" not in text and "&amp;quot;" not in text
+    recent_text = "".join(d["text"] for d in index["docs"] if d["location"].startswith("#"))
+    assert "A&amp;B &lt;x&gt;" in recent_text  # the home's list: HTML text, as the index holds it
+    page = next(d for d in index["docs"] if d["location"] == "zz-symbols/")
+    assert page["title"].startswith("A&amp;B &lt;x&gt;"), page["title"]
 
 
 def test_markdown_features_survive_the_sanitiser(hostile_site: Path) -> None:

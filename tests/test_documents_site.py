@@ -114,10 +114,14 @@ def test_control_block_shows_identification_approval_and_review(site: Path) -> N
     """A policy's block lists number, version, status, dates, owner, 编制/审核/批准, level."""
     assert control(site, "policies/due") == {
         "doc_id": "XXZX-ZD-001", "version": "1.0", "status": "现行有效",
-        "effective_date": "2025-12-10", "next_review": "⏰2026-12-10（即将到期）", "owner": "信息中心",
+        "effective_date": "2025-12-10", "next_review": "2026-12-10（即将到期）", "owner": "信息中心",
         "approval": "张伟 / 李娜 / 王建国", "confidentiality": "内部",
     }
     tree = html(site, "policies/due")
+    # the due icon is drawn (an inline SVG), not U+23F0, which no installed font has
+    assert tree.cssselect('.kb-control [data-kb-field="next_review"] .kb-due__icon svg')
+    assert "\u23f0" not in (site / "policies/due/index.html").read_text("utf-8")
+    assert "\u23f0" not in (site / "policies/index.html").read_text("utf-8")
     assert tree.cssselect(".kb-control .kb-status--effective")
     assert tree.cssselect(".kb-control .kb-level--internal")
 

@@ -228,6 +228,33 @@ def test_chapter_body_header_footer(chapter_pdf: Pdf) -> None:
         assert text.lstrip().startswith("打印测试手册 — 第 1 章 登录与账号"), number
 
 
+def test_generation_time_is_the_sites_zone_and_cover_labels_hold(policy_pdf: Pdf,
+                                                                  course_pdf: Pdf) -> None:
+    """Outside report items 13/14: 生成于 is extra.kb.timezone's time (Asia/Shanghai here) and
+    says so; a cover label (编制 / 审核 / 批准, 生成时间) is never split from itself or its value."""
+    for pdf in (policy_pdf, course_pdf):
+        for text in pdf.page_texts:
+            assert re.search(r"生成于 2026-11-27 \d\d:\d\d UTC\+8\b", text), text[-300:]
+        lines = pdf.page_texts[0].splitlines()
+        assert any(re.search(r"生成时间\s+2026-11-27 \d\d:\d\d UTC\+8", line) for line in lines)
+    assert any("编制 / 审核 / 批准" in line for line in policy_pdf.page_texts[0].splitlines())
+
+
+def test_clock_now_in_a_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """kb.clock.now(zone): that zone's time of day on KB_TODAY, offset attached and shown."""
+    import datetime as dt
+
+    from kb import clock
+
+    monkeypatch.setenv("KB_TODAY", "2026-11-27")
+    shanghai, utc = clock.now("Asia/Shanghai"), clock.now("UTC")
+    assert shanghai.date() == utc.date() == dt.date(2026, 11, 27)
+    assert shanghai.utcoffset() == dt.timedelta(hours=8) and clock.zone_label(shanghai) == "UTC+8"
+    assert clock.zone_label(utc) == "UTC"
+    assert clock.zone_label(clock.now("Asia/Kolkata")) == "UTC+5:30"
+    assert (shanghai.hour - utc.hour) % 24 in (8, 7, 9)  # a minute may pass between the calls
+
+
 def test_short_chapter_is_folded(chapter_pdf: Pdf) -> None:
     """A chapter of about one page has no cover page nor 目录 page: its cover data head page 1,
     the body follows on the same page, 修订记录 closes the PDF; bookmarks still lead there."""
@@ -507,7 +534,8 @@ def test_pages_link_their_pdfs_and_print(pdf_site: Path) -> None:
     pages = {f"{MANUAL}/01-login/index.html": ("下载本章 PDF", "下载整本手册 PDF"),
              f"{MANUAL}/index.html": ("下载整本手册 PDF",),
              "policies/network/index.html": ("下载 PDF",),
-             "training/backup-practice/index.html": ("下载学员讲义 PDF", "下载讲师版 PDF")}
+             # the trainer's copy (answers) is not offered to every reader (outside report 8)
+             "training/backup-practice/index.html": ("下载学员讲义 PDF",)}
     for page, labels in pages.items():
         tree = lhtml.parse(str(pdf_site / page))
         links = {a.text_content(): a.get("href") for a in tree.xpath(
@@ -516,6 +544,7 @@ def test_pages_link_their_pdfs_and_print(pdf_site: Path) -> None:
         for href in links.values():
             assert (pdf_site / page).parent.joinpath(href).resolve().is_file(), (page, href)
         assert tree.xpath("//div[@class='kb-print-actions']/button[@data-kb-print]")
+        assert "trainer.pdf" not in (pdf_site / page).read_text("utf-8"), page
 
 
 def test_training_catalog_lists_every_course(pdf_site: Path) -> None:

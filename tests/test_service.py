@@ -99,6 +99,7 @@ def test_health_reports_build_id_and_document_count(base: str, site: Path) -> No
     assert data["status"] == "ok"
     assert data["build_id"] == build["build_id"]
     assert data["documents"] == build["documents"] > 0
+    assert "search" in data["apis"] and "ack" not in data["apis"]  # this server has no 阅知确认
 
 
 def test_search_answers_with_hits_facets_and_timing(base: str) -> None:
@@ -743,6 +744,21 @@ def type_query(pg, text: str) -> None:
 
 
 @pytest.mark.browser
+def test_pages_ask_only_the_apis_this_server_has(page, base: str) -> None:
+    """Outside report item 17: kb serve without 阅知确认 — a required policy's page asks
+    api/health once, then only APIs the health answer lists (not api/ack): no 404 logged."""
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url.split("/api/")[1].split("?")[0])
+            if "/api/" in r.url else None)
+    page.goto(base + "policies/information-security/", wait_until="networkidle")
+    _, _, body = request(base, "/api/health")
+    offered = json.loads(body)["apis"]
+    assert asked[0] == "health" and asked.count("health") == 1, asked
+    assert "ack" not in offered and set(asked) <= set(offered), (asked, offered)
+    assert page.locator("form[data-kb-ack]").is_hidden() and page.kb_errors == []
+
+
+@pytest.mark.browser
 def test_header_search_shows_results_as_you_type(page, base: str) -> None:
     """Typing 口令 in the header lists results with title, section, badge, doc_id, version."""
     open_with_api(page, base + "about/")
@@ -805,9 +821,12 @@ def test_results_page_filters_by_type_and_shares_url(page, base: str) -> None:
     open_with_api(page, base + "search/?q=VPN")
     page.wait_for_selector(".kb-result")
     assert not page.is_checked("#__search")  # Material's own dialog stays closed
+    site_name = page.evaluate("document.querySelector('.md-header__topic').textContent.trim()")
+    assert page.title() == f"VPN - 搜索 - {site_name}"  # "搜索" once (outside report item 15)
     before = page.locator(".kb-result").count()
     page.check("input[data-facet=type][value=policy]")
     page.wait_for_url("**type=policy**")
+    assert page.title() == f"VPN - 搜索 - {site_name}"
     types = poll(lambda: page.locator(".kb-result .kb-badge--policy").count() > 0
                  and page.locator(".kb-result .kb-badge").all_inner_texts())
     assert set(types) == {"制度"} and len(types) <= before

@@ -69,6 +69,17 @@ def test_revision_and_file_info_tables_do_not_wrap_short_cells(desktop, base: st
     assert border == "solid"
 
 
+def test_comparison_shows_field_values_in_chinese(demo_site: Path) -> None:
+    """Outside report item 16: 阅知确认 was "— → required"; values come from the content
+    model's labels (状态, 密级, 阅知确认), not the front matter's English words."""
+    rows = {tr.cssselect("th")[0].text_content(): [td.text_content() for td in tr.cssselect("td")]
+            for tr in tree(demo_site, "policies/XXZX-ZD-004/diff/v3.0-v3.1")
+            .cssselect(".kb-diff-meta tbody tr")}
+    assert rows["阅知确认"] == ["—", "必须确认"], rows
+    values = " ".join(v for pair in rows.values() for v in pair)
+    assert not re.search(r"\b(required|effective|internal|public|superseded)\b", values), rows
+
+
 def test_comparisons_follow_real_versions_and_compare_rendered_text(demo_site: Path) -> None:
     """网络管理制度 has real v1.0 and v1.1 in git: 修订记录 links each to its predecessor by name,
     and the comparison shows text (tables, emphasis, images) as readers see it."""
@@ -86,6 +97,16 @@ def test_comparisons_follow_real_versions_and_compare_rendered_text(demo_site: P
     assert "本单位暂不提供访客无线网络" in old and "自 2022 年 8 月 15 日起施行" in old
     v30 = article(demo_site, "policies/XXZX-ZD-004/v3.0").text_content()
     assert "发现后 1 小时内报领导小组" in v30 and "生成式人工智能" not in v30
+
+
+def test_home_links_the_notice_list_once_below_the_notices(demo_site: Path) -> None:
+    """Outside report item 19: below 最新通知 one link to the notice list (the overview card
+    of the grid above keeps its own)."""
+    home = article(demo_site, "")
+    links = [a.text_content() for a in home.cssselect("a")
+             if (a.get("href") or "").lstrip("./") in ("announcements/", "announcements/index.html")
+             and not a.xpath("ancestor::*[contains(concat(' ', @class, ' '), ' cards ')]")]
+    assert links == ["全部通知"], links
 
 
 def test_home_lists_recently_changed_documents_not_generated_pages(demo_site: Path) -> None:
@@ -172,6 +193,57 @@ def test_register_status_and_review_in_sight_on_a_phone(phone, base: str) -> Non
     label = phone.evaluate("""getComputedStyle(document.querySelector(
         '#kb-register-policies td[data-key="next_review"]'), '::before').content""")
     assert label == '"下次复审"'
+
+
+#: each visible header cell of a register: [text, right edge]; the content area's right edge
+REGISTER_EDGES_JS = """() => {
+  const content = document.querySelector('.md-content__inner').getBoundingClientRect();
+  const cells = [...document.querySelectorAll('table.kb-register thead th')]
+    .filter(th => getComputedStyle(th).display !== 'none')
+    .map(th => [th.textContent.trim(), th.getBoundingClientRect().right]);
+  return {cells, right: content.right, width: innerWidth};
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [1366, 1024], ids=["1366", "1024"])
+def test_registers_fit_the_content_on_a_desktop(browser, base: str, width: int) -> None:
+    """Outside report item 4: 制度目录 was 802 px in a 690 px column at 1366×900, 下次复审 cut
+    off. Every column of every register ends inside the content area, review column included."""
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    try:
+        for path in ("policies/", "manuals/"):
+            page.goto(base + path)
+            found = page.evaluate(REGISTER_EDGES_JS)
+            keys = [text for text, _ in found["cells"]]
+            assert "下次复审" in "".join(keys) and len(keys) >= 6, (path, keys)
+            outside = [(t, r) for t, r in found["cells"]
+                       if r > found["right"] + 1 or r > found["width"]]
+            assert outside == [], (path, width, found["right"], outside)
+    finally:
+        page.close()
+
+
+@pytest.mark.browser
+def test_static_copy_probes_once_and_logs_no_errors(browser, base: str) -> None:
+    """Outside report item 17: on a static copy (no kb serve) a page with 阅知确认, feedback
+    and the search box asks api/health once (the build's static answer) and nothing else of
+    /api/, logs no console error and leaves no request pending; the widgets stay hidden."""
+    page = browser.new_page(viewport=DESKTOP)
+    errors: list[str] = []
+    api: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: api.append(r.url) if "/api/" in r.url else None)
+    try:
+        page.goto(base + "policies/information-security/", wait_until="networkidle")
+        assert page.locator("form[data-kb-ack]").count() == 1
+        assert page.locator("form[data-kb-ack]").is_hidden()
+        assert page.locator(".kb-feedback").is_hidden()
+        assert [u.split("/api/")[1] for u in api] == ["health"], api
+        assert errors == []
+    finally:
+        page.close()
 
 
 def test_no_english_theme_strings_and_footer_matches_badge(demo_site: Path) -> None:

@@ -29,6 +29,18 @@ def asked_since(meta: PolicyMeta, renew: str) -> _dt.date:
     return min([meta.effective_date, *dates])
 
 
+def asked_version(meta: PolicyMeta, renew: str) -> str:
+    """The version whose release first asked for what the current version asks
+    (:func:`asked_since`): the current one, or with ``renew: major`` the earliest of its major
+    in the history."""
+    if renew != "major":
+        return meta.version
+    major, current = meta.version.split(".")[0], version_key(meta.version)
+    same = [h.version for h in meta.history if h.version.split(".")[0] == major
+            and version_key(h.version) <= current]
+    return min([meta.version, *same], key=version_key)
+
+
 def requirements(catalog: Catalog, settings: KBSettings) -> list[Requirement]:
     """The confirmations this catalog asks for: effective policies with ``acknowledge:
     required`` (left-out pages of the build excluded), by doc_id."""
@@ -44,5 +56,6 @@ def requirements(catalog: Catalog, settings: KBSettings) -> list[Requirement]:
         out.append(Requirement(
             meta.doc_id, meta.title, meta.version, meta.effective_date.isoformat(),
             (asked + _dt.timedelta(days=days)).isoformat(), entry.url,
-            meta.owner, tuple(meta.acknowledge_groups), settings.acknowledge_renew))
+            meta.owner, tuple(meta.acknowledge_groups), settings.acknowledge_renew,
+            asked_version(meta, settings.acknowledge_renew)))
     return sorted(out, key=lambda r: r.doc_id)

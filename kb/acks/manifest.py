@@ -41,6 +41,8 @@ class Requirement:
     owner: str | None = None
     groups: tuple[str, ...] = ()
     renew: str = "major"  # "major" | "every"
+    #: the version that first asked (renew "major": 3.0 for a 3.1); its date set ``due``
+    asked_version: str | None = None
 
     @property
     def major(self) -> int:

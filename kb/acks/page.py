@@ -1,6 +1,6 @@
 """What a built page shows of 阅知确认: the button block, and the sentence of the 制度发布 notice.
 
-The block is a ``<form hidden data-kb-ack>`` at the end of the policy's content: hidden until
+The block is a ``<form hidden data-kb-ack>`` below the policy's control block: hidden until
 the page script (``kb-ack.js``) hears from ``/api/ack`` (a static deployment never shows it);
 the search indexer leaves forms out, the PDF pipeline leaves ``data-kb-pdf="omit"`` out.
 """
@@ -26,16 +26,18 @@ def block(req: Requirement, page_url: str, today: _dt.date) -> Markup:
     """The hidden confirmation form of the page at ``page_url`` (the deadline said as passed
     when ``today`` is after it: nightly builds keep it current)."""
     api = get_relative_url("api/ack", page_url)
-    when = (f"确认期限 {req.due} 已过，请尽快确认" if today.isoformat() > req.due
-            else f"请于 {req.due} 前确认")
+    since = (f"（自 v{req.asked_version} 起要求，v{req.major}.x 任一版的确认均有效）"
+             if req.asked_version and req.asked_version != req.version else "")
+    when = (f"v{req.asked_version or req.version} 的确认期限 {req.due} 已过，请尽快确认"
+            if today.isoformat() > req.due else f"请于 {req.due} 前确认")
     return Markup(
         '<form class="kb-ack" data-kb-ack data-kb-pdf="omit" hidden data-doc-id="{doc}" '
         'data-version="{version}" data-api="{api}" aria-label="阅知确认">'
-        '<p class="kb-ack__note">本制度要求{scope}阅知确认，{when}。</p>'
+        '<p class="kb-ack__note">本制度要求{scope}阅知确认{since}，{when}。</p>'
         '<button type="button" class="md-button md-button--primary kb-ack__button">{label}'
         '</button><p class="kb-ack__status" role="status" aria-live="polite"></p></form>'
     ).format(doc=req.doc_id, version=req.version, api=api, scope=scope_text(req.groups),
-             when=when, label=BUTTON_LABEL.format(version=req.version))
+             since=since, when=when, label=BUTTON_LABEL.format(version=req.version))
 
 
 def asks_again(version: str, previous: str | None, renew: str) -> bool:

@@ -16,8 +16,18 @@
   var token = null;
   var helpful = null;
 
-  fetch(api, { credentials: "same-origin", headers: { Accept: "application/json" } })
-    .then(function (r) { return r.ok ? r.json() : null; })
+  var service = window.kbOffers ? window.kbOffers("feedback") : Promise.resolve(true);
+  service.then(function (up) {
+    // no service on this copy (kb.js's one probe of api/health): no request to api/feedback
+    if (!up) return null;
+    return fetch(api, { credentials: "same-origin", headers: { Accept: "application/json" } });
+  })
+    .then(function (r) {
+      if (!r) return null;
+      if (r.ok) return r.json();
+      if (r.body) r.body.cancel();
+      return null;
+    })
     .then(function (data) {
       if (!data || !data.enabled || !data.token) return;
       token = data.token;

@@ -21,6 +21,7 @@ from urllib.parse import unquote, urlsplit
 from mkdocs.structure.pages import Page
 from mkdocs.utils import get_relative_url
 
+from kb.content.sanitize import page_title_text
 from kb.content.tagindex import sort_key
 
 _HREF = re.compile(r'<a\s[^>]*?href="([^"#][^"]*)"', re.I)
@@ -61,11 +62,11 @@ class Backlinks:
         if page.file.generated_by is not None:
             return ""
         pages = sorted(self.referrers.get(page.url, {}).values(),
-                       key=lambda p: (sort_key(str(p.title or "")), p.url))
+                       key=lambda p: (sort_key(page_title_text(p.title)), p.url))
         if not pages:
             return ""
         items = "".join(f'<li><a href="{escape(get_relative_url(p.url, page.url))}">'
-                        f"{escape(str(p.title or p.url))}</a></li>" for p in pages)
+                        f"{escape(page_title_text(p.title or p.url))}</a></li>" for p in pages)
         return ('<section class="kb-backlinks" aria-labelledby="kb-backlinks-title" '
                 'data-kb-pdf="omit">'
                 '<h2 id="kb-backlinks-title">引用本文的页面</h2>'

@@ -58,6 +58,9 @@ STATUS_LABELS: dict[str, str] = {
 Confidentiality = Literal["public", "internal", "confidential"]
 CONFIDENTIALITY_LABELS: dict[str, str] = {"public": "公开", "internal": "内部", "confidential": "机密"}
 
+#: Chinese labels of ``acknowledge`` values (阅知确认)
+ACKNOWLEDGE_LABELS: dict[str, str] = {"required": "必须确认"}
+
 #: Chinese labels of front-matter keys, as shown on pages, registers and PDFs
 FIELD_LABELS: dict[str, str] = {
     "doc_id": "文件编号",
@@ -94,6 +97,13 @@ FIELD_LABELS: dict[str, str] = {
     "acknowledge": "阅知确认",
     "acknowledge_groups": "确认范围",
     "acknowledge_days": "确认期限（天）",
+}
+
+#: Chinese labels of the values of the fields that take one of a few words, by field: what
+#: pages (comparisons) show for ``effective``, ``internal``, ``required``
+VALUE_LABELS: dict[str, dict[str, str]] = {
+    "status": STATUS_LABELS, "confidentiality": CONFIDENTIALITY_LABELS,
+    "acknowledge": ACKNOWLEDGE_LABELS,
 }
 
 #: keys Material for MkDocs itself understands; allowed on every page

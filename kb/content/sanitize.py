@@ -20,6 +20,7 @@ Two halves, both applied by ``hooks/safety.py`` to every page before the theme s
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -203,6 +204,13 @@ def escape_meta(meta: dict[str, Any]) -> None:
             meta[key] = escape(value)
         elif isinstance(value, list) and all(isinstance(v, str) for v in value):
             meta[key] = [escape(v) for v in value]
+
+
+def page_title_text(title: object) -> str:
+    """Plain text of a page's title (``page.title``), which MkDocs and :func:`escape_meta` hand
+    over as HTML text: escaped Markup from front matter, or the first heading's text with its
+    entities. Print it into HTML with ``escape(page_title_text(...))``: escaped exactly once."""
+    return html.unescape(str(title)) if title is not None else ""
 
 
 def text_of(value: object) -> str:

@@ -29,7 +29,7 @@ DEFAULT_FONTS = {"serif": "Noto Serif CJK SC", "sans": "Noto Sans CJK SC",
 
 #: label of the download button per PDF kind
 LINK_LABELS = {"chapter": "下载本章 PDF", "manual": "下载整本手册 PDF", "policy": "下载 PDF",
-               "course-trainee": "下载学员讲义 PDF", "course-trainer": "下载讲师版 PDF"}
+               "course-trainee": "下载学员讲义 PDF"}
 
 
 def plan_targets(catalog: Catalog, settings: KBSettings, audience: Level) -> list[Target]:
@@ -94,7 +94,9 @@ class PrintBuild:
         links = []
         if self.enabled:
             for target in self.targets:
-                if target.repo_path == repo_path:
+                # the trainer's copy (answers, notes) is not offered to every reader: trainers
+                # take it from `kb pdf PATH` (pdf/PX-…-trainer.pdf), README "Print and PDF"
+                if target.repo_path == repo_path and target.edition != "trainer":
                     links.append((LINK_LABELS[target.link_key], target.link_from(page_dest),
                                   target.output.rsplit("/", 1)[-1]))
             links += [(LINK_LABELS["manual"], t.link_from(page_dest), t.output.rsplit("/", 1)[-1])
@@ -140,7 +142,8 @@ class PrintBuild:
                                     version=inputs_version(fonts),
                                     workers=self.settings.pdf_workers,
                                     scope=None if self.settings.pdf_only else self.audience,
-                                    families=tuple(self.fonts().values()))
+                                    families=tuple(self.fonts().values()),
+                                    timezone=self.settings.timezone)
         raise_collected(errors)
         log.info("PDF: %d rendered in %.1f s, %d unchanged from the cache, %d unused removed "
                  "from it", len(report.rendered), report.seconds, len(report.reused),

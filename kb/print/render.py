@@ -267,7 +267,8 @@ class RunReport:
 
 def render_all(documents: list[PrintDocument], *, site_dir: str, cache_dir: str,
                version: str, workers: int = 0, scope: str | None = None,
-               families: tuple[str, ...] = ()) -> tuple[RunReport, list[ContentError]]:
+               families: tuple[str, ...] = (), timezone: str | None = None
+               ) -> tuple[RunReport, list[ContentError]]:
     """Bring every document's PDF into the site, rendering only those not in the cache.
     ``scope`` (the audience) names a complete build: the keys it used are recorded and the
     cache is pruned of what no scope's last build used (:mod:`kb.print.cache`)."""
@@ -276,7 +277,8 @@ def render_all(documents: list[PrintDocument], *, site_dir: str, cache_dir: str,
     report = RunReport()
     keys = [doc.digest(site_dir, version) for doc in documents]
     with cache.in_use():
-        errors = _render_missing(documents, keys, cache, site_dir, workers, report, families)
+        errors = _render_missing(documents, keys, cache, site_dir, workers, report, families,
+                                 timezone)
     if scope is not None and not errors:
         cache.record(scope, keys)
         report.pruned = len(cache.prune() or [])
@@ -288,11 +290,13 @@ def render_all(documents: list[PrintDocument], *, site_dir: str, cache_dir: str,
 
 def _render_missing(documents: list[PrintDocument], keys: list[str], cache: PdfCache,
                     site_dir: str, workers: int, report: RunReport,
-                    families: tuple[str, ...] = ()) -> list[ContentError]:
-    """Render the documents missing from the cache; copy them all into the site."""
+                    families: tuple[str, ...] = (), timezone: str | None = None
+                    ) -> list[ContentError]:
+    """Render the documents missing from the cache; copy them all into the site. The time
+    they say they were generated is ``timezone``'s (``extra.kb.timezone``), zone shown."""
     errors: list[ContentError] = []
-    moment = clock.now()
-    generated = moment.strftime("%Y-%m-%d %H:%M")
+    moment = clock.now(timezone)
+    generated = f"{moment:%Y-%m-%d %H:%M} {clock.zone_label(moment)}".strip()
     created = moment.astimezone().isoformat(timespec="seconds")
     jobs: list[tuple[PrintDocument, Job]] = []
     cached_files = [cache.path(key) for key in keys]

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from html import escape
 
-from kb.content.model import CONFIDENTIALITY_LABELS, FIELD_LABELS, STATUS_LABELS, version_key
+from kb.content.model import FIELD_LABELS, VALUE_LABELS, version_key
 from kb.versions.textdiff import compare, meta_changes, render
 from kb.versions.archive import Document, Version, strip_title_heading, yaml_quote
 
@@ -153,8 +153,7 @@ def diff_html(doc: Document, old: Version, new: Version, *, old_url: str | None,
              f' <a href="{escape(current_url)}">现行版本 v{escape(doc.current)}</a></p>']
     old_data, _ = old.front()
     new_data, _ = new.front()
-    changes = meta_changes(old_data, new_data, FIELD_LABELS, value_labels={
-        "status": STATUS_LABELS, "confidentiality": CONFIDENTIALITY_LABELS})
+    changes = meta_changes(old_data, new_data, FIELD_LABELS, value_labels=VALUE_LABELS)
     if changes:
         rows = "".join(f"<tr><th>{escape(label)}</th><td><del>{escape(a)}</del></td>"
                        f"<td><ins>{escape(b)}</ins></td></tr>" for label, a, b in changes)

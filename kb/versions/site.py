@@ -41,6 +41,7 @@ from kb.versions.render import (
     updated_line,
 )
 from kb.content.roots import ContentRoots
+from kb.content.sanitize import page_title_text
 from kb.content.slots import slots
 from kb.versions.archive import Document, Member, Source, Version, discover, relocate_links
 from kb.versions.rendertext import Renderer
@@ -301,7 +302,8 @@ class HistorySite:
             rows.append((date, file.page.title or file.src_uri, file.url))
         rows.sort(key=lambda r: (r[0], r[2]), reverse=True)
         items = "".join(
-            f'<li><a href="{escape(get_relative_url(url, page.url))}">{escape(str(title))}</a> '
+            f'<li><a href="{escape(get_relative_url(url, page.url))}">'
+            f'{escape(page_title_text(title))}</a> '
             f'<time datetime="{d.isoformat()}">{d.isoformat()}</time></li>'
             for d, title, url in rows[:count])
         return f'<ul class="kb-recently-updated">{items}</ul>'

@@ -336,3 +336,17 @@ def write(config: MkDocsConfig, index_dir: Path, cache_dir: Path | None = None) 
     log.info("search: fallback index of %d sections (%d pages read from the index, %d sections "
              "segmented now)", len(docs), len(stale) if manifest else len(fresh), misses)
     return len(docs)
+
+
+#: what a static copy of the site answers to the pages' one probe of the service
+#: (``kbService()`` in kb.js): kb serve and the nginx recipe answer ``/api/`` themselves and
+#: never serve this file, so only a copy without the service shows it (no 404 in the console)
+STATIC_HEALTH = {"status": "static",
+                 "message": "静态副本：没有搜索服务，使用离线检索；阅知确认与反馈不可用"}
+
+
+def write_static_health(site_dir: str) -> None:
+    """Write ``SITE_DIR/api/health`` (:data:`STATIC_HEALTH`)."""
+    path = Path(site_dir, "api", "health")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, json.dumps(STATIC_HEALTH, ensure_ascii=False).encode("utf-8"))

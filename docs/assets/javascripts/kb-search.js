@@ -127,6 +127,9 @@
 
   function checkApi() {
     if (location.protocol === "file:") return Promise.resolve(false);
+    if (window.kbService) {  // kb.js: the page's one probe of the service
+      return window.kbService().then(function (data) { return !!data && data.status === "ok"; });
+    }
     return fetchJson(apiUrl("health")).then(function (data) {
       return data.status === "ok";
     }, function () { return false; });
@@ -326,6 +329,8 @@
     this.container = container;
     this.state = stateFrom(new URLSearchParams(location.search));
     this.controller = null;
+    // the page's own title ("搜索 - 信息中心知识库"), before a query is put in front of it
+    this.baseTitle = document.title;
     this.build();
   }
 
@@ -392,7 +397,7 @@
   ResultsPage.prototype.load = function () {
     var self = this;
     var s = this.state;
-    document.title = (s.q ? s.q + " - " : "") + "搜索 - " + document.title.replace(/^.* - 搜索 - /, "");
+    document.title = (s.q ? s.q + " - " : "") + this.baseTitle;
     if (this.controller) this.controller.abort();
     if (!s.q) {
       this.status.textContent = "请输入要搜索的词语。";

@@ -8,6 +8,36 @@ window.kbSiteRoot = function () {
   }
   return new URL(base.replace(/\/?$/, "/"), location.href);
 };
+/* kbService(): one GET of api/health per page, shared by the scripts that talk to kb serve
+ * (search, 阅知确认, feedback): its JSON answer, or null where there is no service (a static
+ * copy answers with the build's api/health file, {"status": "static"}, or not at all). The
+ * body is always read or cancelled, and a failure is silent: no request is left pending. */
+window.kbService = (function () {
+  var answer = null;
+  return function () {
+    if (answer) return answer;
+    if (location.protocol === "file:" || !window.fetch) return (answer = Promise.resolve(null));
+    answer = fetch(new URL("api/health", window.kbSiteRoot()),
+                   { cache: "no-store", headers: { Accept: "application/json" } })
+      .then(function (resp) {
+        var type = resp.headers.get("Content-Type") || "";
+        if (type.indexOf("application/json") !== 0) {
+          if (resp.body) resp.body.cancel();
+          return null;
+        }
+        return resp.json();
+      })
+      .then(function (data) { return data && data.status !== "static" ? data : null; },
+            function () { return null; });
+    return answer;
+  };
+})();
+/* kbOffers(name): whether the service answers api/NAME (its health lists its APIs). */
+window.kbOffers = function (name) {
+  return window.kbService().then(function (up) {
+    return !!up && (!up.apis || up.apis.indexOf(name) >= 0);
+  });
+};
 (function () {
   "use strict";
   function label() {

@@ -35,7 +35,10 @@
                           headers: { Accept: "application/json" } })
         .then(function (resp) {
           var type = resp.headers.get("Content-Type") || "";
-          if (!resp.ok || type.indexOf("application/json") !== 0) { throw new Error("no service"); }
+          if (!resp.ok || type.indexOf("application/json") !== 0) {
+            if (resp.body) resp.body.cancel();  // read nothing more: no request left pending
+            throw new Error("no service");
+          }
           return resp.json();
         })
         .then(function (data) {
@@ -73,7 +76,12 @@
       });
     });
 
-    load().catch(function () {
+    // no service, or one without 阅知确认 (kb.js: the one probe of api/health): no api/ack request
+    var service = window.kbOffers ? window.kbOffers("ack") : Promise.resolve(true);
+    service.then(function (up) {
+      if (!up) throw new Error("no service");
+      return load();
+    }).catch(function () {
       box.hidden = true;
       box.setAttribute("data-state", "unavailable");
     });

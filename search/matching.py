@@ -343,7 +343,12 @@ def split_unknown(text: str, known) -> str:
             if known(word[: m.start()]):
                 return word[: m.start()] + " " + fix(word[m.end():])
         pieces = _LETTERS_DIGITS.findall(word)
-        return " ".join(pieces) if len(pieces) >= 2 and "".join(pieces) == word else word
+        # only into parts pages have (windows10 → windows 10): an unknown code such as
+        # lkititle7f3a must not turn into 7, f and 3 and match any page with a 3
+        if len(pieces) >= 2 and "".join(pieces) == word and \
+                all(p in syn or known(p) for p in pieces):
+            return " ".join(pieces)
+        return word
 
     return _LATIN.sub(lambda m: fix(m.group(0)), text)
 

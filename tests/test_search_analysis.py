@@ -70,6 +70,9 @@ def test_unknown_latin_words_are_split_into_known_parts():
     assert split_unknown("xxzx-sc-002-02", known) == "xxzx-sc-002 02"
     assert split_unknown("md5 vpn", known) == "md5 vpn"
     assert split_unknown("win10", lambda w: False) == "win10"
+    # an unknown code is not cut into letters and digits no page has (7, f, 3 would match any 3)
+    assert split_unknown("lkititle7f3a", known) == "lkititle7f3a"
+    assert split_unknown("windows7f", known) == "windows7f"
 
 
 def test_spellings_on_one_line_share_their_words():

@@ -14,11 +14,13 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from conftest import ROOT, build_env
 from kb.publish import release as pub
+from served import Served
 from writer_project import make_project
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -115,11 +117,11 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     for label in ("第一版", "第二版"):
         about.write_text(original + f"\n发布标记{label}。\n", encoding="utf-8")
         names.append(pub.publish(project / "mkdocs.yml", target, env=env).name)
-    api_port, web_port = _free_port(), _free_port()
-    serve = subprocess.Popen(
-        [sys.executable, "-m", "kb.cli", "serve", str(target), "--port", str(api_port),
-         "--log", "off"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env=build_env())
+    # kb serve picks its own port and says which (no race for a port chosen in advance); its
+    # output is in the failure message when it does not start
+    serve = Served(target, "off")
+    api_port = urlsplit(serve.base).port
+    web_port = _free_port()
     work = base / "nginx"
     work.mkdir()
     conf = nginx_config(work, target, web_port, api_port)
@@ -131,12 +133,12 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         yield {"target": target, "names": names, "url": f"http://127.0.0.1:{web_port}",
                "work": work, "api": f"http://127.0.0.1:{api_port}"}
     finally:
-        for proc in (nginx, serve):
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        nginx.terminate()
+        try:
+            nginx.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            nginx.kill()
+        serve.stop()
 
 
 def test_shipped_nginx_config_is_valid(tmp_path: Path) -> None:

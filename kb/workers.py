@@ -46,14 +46,14 @@ WATCH_INTERVAL = 0.5
 def die_with_parent(parent_pid: int) -> None:
     """In a worker: have the kernel SIGKILL this process when ``parent_pid`` ends, and exit
     at once if it already has."""
-    if not _parent_death_signal():
+    if not parent_death_signal():
         threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True,
                          name="kb-watch-parent").start()
     if os.getppid() != parent_pid:  # the parent died before the signal was asked for
         os._exit(1)
 
 
-def _parent_death_signal() -> bool:
+def parent_death_signal() -> bool:
     """Ask Linux for SIGKILL on the parent's death; False where that is not available."""
     if not sys.platform.startswith("linux"):
         return False

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -150,3 +151,55 @@ def test_serve_workers_die_with_a_killed_server(demo_site: Path) -> None:
     assert proc.stdout.readline().startswith("kb serve: http://")  # listening, worker forked
     wait_for_children(proc, 1)
     assert _kill_and_collect(proc) == {}
+
+
+def test_test_postgres_dies_with_a_killed_test_run(tmp_path: Path) -> None:
+    """The temporary PostgreSQL the suite starts (kb/store/pgtemp.py) is killed by the kernel
+    when the process that started it is SIGKILLed: a killed test run leaves no cluster."""
+    from kb.store.pgtemp import find_binaries
+
+    if find_binaries()[0] is None:
+        pytest.skip(find_binaries()[1])
+    ready = tmp_path / "ready"
+    code = ("import sys, time, pathlib; from kb.store.pgtemp import TempPostgres; "
+            "pg = TempPostgres().start(); pathlib.Path(sys.argv[1]).write_text(str(pg.folder)); "
+            "time.sleep(600)")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(ready)], env=build_env(),
+                            start_new_session=True)
+    try:
+        for _ in range(1200):  # a hang guard (initdb and start-up), not a timing
+            if ready.exists() or proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert ready.exists(), "the cluster did not start"
+        data = ready.read_text() + "/data"
+        assert _running_with(data), "no server found for " + data
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        for _ in range(200):  # the kernel's signal takes a moment (a hang guard of 20 s)
+            if not _running_with(data):
+                break
+            time.sleep(0.1)
+        assert not _running_with(data), "postgres outlived the process that started it"
+    finally:
+        kill_session(proc.pid)
+        if ready.exists():
+            for pid in _running_with(ready.read_text() + "/data"):
+                os.kill(pid, signal.SIGKILL)
+            shutil.rmtree(ready.read_text(), ignore_errors=True)
+
+
+def _running_with(argument: str) -> list[int]:
+    """Live processes (not zombies) whose command line has ``argument``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z" and argument.encode() in cmdline:
+            found.append(int(entry.name))
+    return found

@@ -1,7 +1,9 @@
 """A throw-away PostgreSQL cluster from Debian's package, for tests and benchmarks.
 
-``with TempPostgres() as pg: pg.url`` runs ``initdb`` into a fresh temporary folder and
-``pg_ctl start`` on a free loopback port, and stops and removes it when the block ends.
+``with TempPostgres() as pg: pg.url`` runs ``initdb`` into a fresh temporary folder and the
+server in the foreground on a free loopback port, as our child that the kernel kills when the
+process that started it dies (a killed test run leaves no cluster behind); the block's end stops
+it and removes the folder.
 PostgreSQL refuses to run as root: when we are root, the cluster runs as the unprivileged
 ``postgres`` user of the Debian package (else ``nobody``) through ``runuser``; its folder is
 made outside root's private temp folders so that user can reach it.
@@ -16,27 +18,31 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import IO
+
+from kb.workers import parent_death_signal
 
 INSTALL_HINT = "install Debian's postgresql package (scripts/system-deps.sh)"
 
 
 def find_binaries() -> tuple[Path | None, str]:
-    """The folder holding ``initdb`` and ``pg_ctl``, or None and why not."""
+    """The folder holding ``initdb`` and ``postgres``, or None and why not."""
     candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin"),
                         key=lambda p: int(p.split("/")[-2]) if p.split("/")[-2].isdigit() else 0)
     for folder in reversed(candidates):
         if os.access(os.path.join(folder, "initdb"), os.X_OK) and \
-                os.access(os.path.join(folder, "pg_ctl"), os.X_OK):
+                os.access(os.path.join(folder, "postgres"), os.X_OK):
             return Path(folder), ""
     initdb = shutil.which("initdb")
-    if initdb and shutil.which("pg_ctl"):
+    if initdb and shutil.which("postgres"):
         return Path(os.path.realpath(initdb)).parent, ""
-    return None, f"PostgreSQL server binaries (initdb, pg_ctl) not found: {INSTALL_HINT}"
+    return None, f"PostgreSQL server binaries (initdb, postgres) not found: {INSTALL_HINT}"
 
 
 def _free_port() -> int:
@@ -69,6 +75,8 @@ class TempPostgres:
             raise RuntimeError(why)
         self.port = 0
         self.folder: Path | None = None
+        self.server: subprocess.Popen | None = None
+        self.log: IO[bytes] | None = None
 
     @property
     def url(self) -> str:
@@ -100,19 +108,29 @@ class TempPostgres:
         self._check(str(self.bin / "initdb"), "-D", str(data), "-U", self.user, "-A", "trust",
                     "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
         self.port = _free_port()
-        options = (f"-c listen_addresses=127.0.0.1 -c port={self.port} "
-                   f"-c unix_socket_directories={sockets} -c max_connections=200 "
-                   "-c fsync=on -c shared_buffers=64MB")
-        self._check(str(self.bin / "pg_ctl"), "-D", str(data), "-l", str(self.folder / "log"),
-                    "-o", options, "-w", "-t", "60", "start")
+        options = ["-c", "listen_addresses=127.0.0.1", "-c", f"port={self.port}",
+                   "-c", f"unix_socket_directories={sockets}", "-c", "max_connections=200",
+                   "-c", "fsync=on", "-c", "shared_buffers=64MB"]
+        # the server runs in the foreground as our child, killed by the kernel if we die (a
+        # killed test run leaves no cluster behind); pg_ctl would detach it
+        self.log = open(self.folder / "log", "wb")  # noqa: SIM115 - closed in stop()
+        account = pwd.getpwnam(who) if who else None
+        self.server = subprocess.Popen(
+            [str(self.bin / "postgres"), "-D", str(data), *options], stdout=self.log,
+            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd="/",
+            user=account.pw_uid if account else None, group=account.pw_gid if account else None,
+            extra_groups=[] if account else None, preexec_fn=parent_death_signal)
         self._create_database()
         return self
 
     def _create_database(self) -> None:
         import psycopg
 
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while True:
+            if self.server is not None and self.server.poll() is not None:
+                log = (self.folder / "log").read_text(errors="replace") if self.folder else ""
+                raise RuntimeError(f"postgres exited ({self.server.returncode}):\n{log}")
             try:
                 with psycopg.connect(host="127.0.0.1", port=self.port, user=self.user,
                                      dbname="postgres", autocommit=True,
@@ -125,15 +143,20 @@ class TempPostgres:
                 time.sleep(0.2)
 
     def stop(self) -> None:
-        if self.folder is None:
-            return
-        data = self.folder / "data"
-        if (data / "postmaster.pid").exists():
-            subprocess.run(self._cmd(str(self.bin / "pg_ctl"), "-D", str(data), "-m",  # type: ignore[operator]
-                                     "immediate", "-w", "-t", "60", "stop"),
-                           capture_output=True, text=True, cwd="/")
-        shutil.rmtree(self.folder, ignore_errors=True)
-        self.folder = None
+        if self.server is not None:
+            self.server.send_signal(signal.SIGQUIT)  # immediate shutdown: a test cluster
+            try:
+                self.server.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.server.kill()
+                self.server.wait()
+            self.server = None
+        if self.log is not None:
+            self.log.close()
+            self.log = None
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
 
     def __enter__(self) -> TempPostgres:
         try:

@@ -82,6 +82,10 @@ def run(args: argparse.Namespace) -> int:
         limits = Limits(threads=args.threads, connection_limit=args.connection_limit,
                         channel_timeout=args.idle_timeout)
         acks = _ack_config(args, site, limits.threads)
+        if args.feedback != "off":  # created (WAL, schema) once, before the workers open it
+            from kb.feedback.store import FeedbackStore, default_path
+
+            FeedbackStore(Path(args.feedback) if args.feedback else default_path(site)).close()
     except ValueError as exc:
         print(f"kb serve: {exc}", file=sys.stderr)
         return 2

@@ -14,6 +14,7 @@ import hashlib
 import secrets
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -69,10 +70,19 @@ class FeedbackStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, timeout=10, check_same_thread=False,
                                    isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA busy_timeout=10000")
-        with self._lock:
-            self._db.executescript(SCHEMA)
+        # the workers of one kb serve open a new file at the same moment: switching it to WAL
+        # answers "database is locked" at once (no busy wait) to all but one, so try again
+        for attempt in range(100):
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                with self._lock:
+                    self._db.executescript(SCHEMA)
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == 99:
+                    raise
+                time.sleep(0.1)
         self.salt = self._setting("salt", lambda: secrets.token_hex(16))
 
     @contextmanager

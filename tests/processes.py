@@ -11,12 +11,12 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 
-def session_members(sid: int) -> dict[int, str]:
-    """PID → command line of the live processes of session ``sid`` (zombies left out)."""
-    found: dict[int, str] = {}
+def live_processes() -> Iterator[tuple[int, str, list[str]]]:
+    """(PID, command line, stat fields after "pid (comm)") of every live process (no zombies)."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -27,10 +27,18 @@ def session_members(sid: int) -> dict[int, str]:
         except OSError:
             continue
         fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) "
-        state, session = fields[0], int(fields[3])
-        if session == sid and state != "Z":
-            found[int(entry.name)] = cmdline
-    return found
+        if fields[0] != "Z":
+            yield int(entry.name), cmdline, fields
+
+
+def session_members(sid: int) -> dict[int, str]:
+    """PID → command line of the live processes of session ``sid`` (zombies left out)."""
+    return {pid: cmdline for pid, cmdline, fields in live_processes() if int(fields[3]) == sid}
+
+
+def running_with(argument: str) -> list[int]:
+    """Live processes whose command line has ``argument``."""
+    return [pid for pid, cmdline, _ in live_processes() if argument in cmdline.split()]
 
 
 def children_of(pid: int) -> list[int]:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import build_env
-from processes import children_of, kill_session, survivors, wait_for_children
+from processes import children_of, kill_session, running_with, survivors, wait_for_children
 
 multicore = pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="pools need two cores")
 
@@ -173,33 +173,18 @@ def test_test_postgres_dies_with_a_killed_test_run(tmp_path: Path) -> None:
             time.sleep(0.1)
         assert ready.exists(), "the cluster did not start"
         data = ready.read_text() + "/data"
-        assert _running_with(data), "no server found for " + data
+        assert running_with(data), "no server found for " + data
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         for _ in range(200):  # the kernel's signal takes a moment (a hang guard of 20 s)
-            if not _running_with(data):
+            if not running_with(data):
                 break
             time.sleep(0.1)
-        assert not _running_with(data), "postgres outlived the process that started it"
+        assert not running_with(data), "postgres outlived the process that started it"
     finally:
         kill_session(proc.pid)
         if ready.exists():
-            for pid in _running_with(ready.read_text() + "/data"):
+            for pid in running_with(ready.read_text() + "/data"):
                 os.kill(pid, signal.SIGKILL)
             shutil.rmtree(ready.read_text(), ignore_errors=True)
 
-
-def _running_with(argument: str) -> list[int]:
-    """Live processes (not zombies) whose command line has ``argument``."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if state != "Z" and argument.encode() in cmdline:
-            found.append(int(entry.name))
-    return found
